@@ -1,0 +1,1 @@
+"""Helpers shared by the molecule scenarios' testinfra tests and the unit tests."""
