@@ -1,0 +1,99 @@
+"""Wrong input to the common role fails before any host is touched, naming the variable.
+
+Each case runs the role against a host that cannot be reached (loopback, a closed
+port): inputs are checked on the controller first, so a bad value fails there with a
+message naming the variable, and a good value gets as far as trying to connect.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import struct
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+_BLOB = struct.pack(">I", 11) + b"ssh-ed25519" + struct.pack(">I", 32) + bytes(range(32))
+GOOD_KEY = f"ssh-ed25519 {base64.b64encode(_BLOB).decode()} ops@laptop"
+TRUNCATED_KEY = GOOD_KEY.split()[0] + " " + GOOD_KEY.split()[1][:-5]
+GOOD = {
+    "common_admin_users": [{"name": "rahim", "ssh_keys": [GOOD_KEY]}],
+    "common_deploy_user": {"name": "deploy", "ssh_keys": [GOOD_KEY]},
+}
+
+
+def run_role(tmp_path: Path, overrides: dict) -> subprocess.CompletedProcess[str]:
+    inventory = {
+        "all": {
+            "hosts": {
+                "closed-port": {
+                    "ansible_host": "127.0.0.1",
+                    "ansible_port": 1,
+                    "ansible_user": "nobody",
+                    "ansible_ssh_common_args": "-o StrictHostKeyChecking=no -o ConnectTimeout=3",
+                }
+            }
+        }
+    }
+    (tmp_path / "inventory.yml").write_text(yaml.safe_dump(inventory))
+    (tmp_path / "vars.yml").write_text(yaml.safe_dump(GOOD | overrides))
+    (tmp_path / "play.yml").write_text(
+        "- name: Apply common\n  hosts: all\n  gather_facts: false\n  vars_files: [vars.yml]\n  roles: [common]\n"
+    )
+    env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_NOCOLOR="1")
+    return subprocess.run(
+        [str(Path(sys.executable).with_name("ansible-playbook")), "-i", "inventory.yml", "play.yml"],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+
+
+def test_good_input_passes_validation_and_only_then_tries_the_host(tmp_path):
+    run = run_role(tmp_path, {})
+    assert "UNREACHABLE" in run.stdout, run.stdout[-3000:]
+    assert "Install the base packages" in run.stdout, run.stdout[-3000:]
+
+
+@pytest.mark.parametrize(
+    ("overrides", "expected"),
+    [
+        pytest.param({"common_timezone": "Asia/Dacca-typo"}, "common_timezone: 'Asia/Dacca-typo' is not", id="timezone"),
+        pytest.param(
+            {"common_admin_users": [{"name": "rahim", "ssh_keys": []}]},
+            "common_admin_users[0] (rahim): ['has no SSH key",
+            id="admin-without-key",
+        ),
+        pytest.param(
+            {"common_admin_users": [{"name": "rahim"}]},
+            "missing required arguments: ssh_keys found in common_admin_users",
+            id="admin-key-list-missing",
+        ),
+        pytest.param(
+            {"common_deploy_user": {"name": "deploy", "ssh_keys": [TRUNCATED_KEY]}},
+            "common_deploy_user (deploy): ['key 1 has a body that is not valid base64",
+            id="deploy-truncated-key",
+        ),
+        pytest.param(
+            {"common_journald_storage": "disk"},
+            "value of common_journald_storage must be one of: persistent, volatile, auto, got: disk",
+            id="choice",
+        ),
+        pytest.param(
+            {"common_admin_users": [{"name": "rahim", "ssh_keys": [GOOD_KEY], "state": "gone"}]},
+            "value of state must be one of: present, absent, got: gone found in common_admin_users",
+            id="nested-choice",
+        ),
+        pytest.param({"common_sshd_port": 70000}, "common_sshd_port: 70000 is not a TCP port", id="port"),
+        pytest.param({"common_journald_max_use": "lots"}, "common_journald_max_use must be a size", id="size"),
+        pytest.param({"common_sshd_port": "twenty-two"}, "common_sshd_port", id="port-type"),
+    ],
+)
+def test_bad_input_fails_before_the_host_naming_the_variable(tmp_path, overrides, expected):
+    run = run_role(tmp_path, overrides)
+    assert run.returncode != 0
+    assert "UNREACHABLE" not in run.stdout, f"validation let it through:\n{run.stdout[-3000:]}"
+    assert expected in " ".join(run.stdout.split()), run.stdout[-3000:]
