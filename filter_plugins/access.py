@@ -78,13 +78,17 @@ SSH_KEY_TYPES = frozenset(
         "sk-ecdsa-sha2-nistp256@openssh.com",
     }
 )
-_KEY_LINE = re.compile(r"^(?:(?P<options>\S.*?)\s+)??(?P<type>[a-z0-9@.-]+)\s+(?P<body>[A-Za-z0-9+/=]+)(?:\s+(?P<comment>.*))?$")
+_KEY_LINE = re.compile(
+    r"^(?:(?P<options>\S.*?)\s+)??(?P<type>[a-z0-9@.-]+)\s+(?P<body>[A-Za-z0-9+/=]+)(?:\s+(?P<comment>.*))?$"
+)
 
 
 def is_timezone(name: object) -> bool:
     """Return True when ``name`` is a time zone of the IANA tz database."""
     if not isinstance(name, str):
-        raise AnsibleFilterError(f"is_timezone expects a time zone name as a string, got {type(name).__name__}: {name!r}")
+        raise AnsibleFilterError(
+            f"is_timezone expects a time zone name as a string, got {type(name).__name__}: {name!r}"
+        )
     if not name or name.startswith("/") or ".." in name:
         return False
     try:
@@ -150,7 +154,9 @@ def sshd_lockout_reasons(
     if not isinstance(users, list):
         raise AnsibleFilterError(f"sshd_lockout_reasons expects users as a list, got {type(users).__name__}")
     if not isinstance(allow_groups, list):
-        raise AnsibleFilterError(f"sshd_lockout_reasons expects allow_groups as a list, got {type(allow_groups).__name__}")
+        raise AnsibleFilterError(
+            f"sshd_lockout_reasons expects allow_groups as a list, got {type(allow_groups).__name__}"
+        )
     if not session.get("ssh"):
         return []
     login = session.get("user") or ""

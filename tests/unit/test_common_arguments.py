@@ -61,7 +61,9 @@ def test_good_input_passes_validation_and_only_then_tries_the_host(tmp_path):
 @pytest.mark.parametrize(
     ("overrides", "expected"),
     [
-        pytest.param({"common_timezone": "Asia/Dacca-typo"}, "common_timezone: 'Asia/Dacca-typo' is not", id="timezone"),
+        pytest.param(
+            {"common_timezone": "Asia/Dacca-typo"}, "common_timezone: 'Asia/Dacca-typo' is not", id="timezone"
+        ),
         pytest.param(
             {"common_admin_users": [{"name": "rahim", "ssh_keys": []}]},
             "common_admin_users[0] (rahim): ['has no SSH key",

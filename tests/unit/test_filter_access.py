@@ -5,11 +5,12 @@ from __future__ import annotations
 import base64
 import struct
 
-import access
 import pytest
 from ansible.errors import AnsibleFilterError
 from hypothesis import given
 from hypothesis import strategies as st
+
+import access
 
 
 def make_key(key_type: str, embedded: str | None = None, comment: str = "ops@laptop", fill: bytes = b"k") -> str:
