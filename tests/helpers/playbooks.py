@@ -50,6 +50,6 @@ def run_role_over_ssh(
     argv = [str(Path(sys.executable).with_name("ansible-playbook")), "-i", "inventory.yml", "play.yml"]
     if tags:
         argv += ["--tags", tags]
-    return subprocess.run(
-        argv, cwd=workdir, env=dict(os.environ), capture_output=True, text=True, timeout=900, check=False
-    )
+    # An operator's run: Ansible's own strategy, not the scenarios' Mitogen.
+    env = {k: v for k, v in os.environ.items() if k not in ("ANSIBLE_STRATEGY", "ANSIBLE_STRATEGY_PLUGINS")}
+    return subprocess.run(argv, cwd=workdir, env=env, capture_output=True, text=True, timeout=900, check=False)
