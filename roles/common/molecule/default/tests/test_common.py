@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import re
+from pathlib import Path
 
 import pytest
+import testinfra
 
+from tests.helpers.fresh import check_run, fresh_host
 from tests.helpers.instances import address_of, ephemeral_dir, ssh
 from tests.helpers.playbooks import run_role_over_ssh
 
@@ -152,3 +156,21 @@ def _converged_vars(keys) -> dict:
         "common_deploy_sudo_commands": ["/usr/bin/systemctl is-active ssh"],
         "common_timezone": "Asia/Dhaka",
     }
+
+
+def test_check_on_a_new_host_reports_the_changes_and_makes_none(tmp_path):
+    # An operator's first look at a newly provisioned server: --check --diff must finish,
+    # report what it would do, and leave the server as it was.
+    name = f"{os.environ['DEENIFY_TEST_NETWORK']}-fresh"
+    scenario = Path(os.environ["MOLECULE_SCENARIO_DIRECTORY"])
+    with fresh_host(name, tmp_path) as fresh:
+        run = check_run(
+            fresh, scenario / "converge.yml", tmp_path, {"molecule_ephemeral_directory": str(ephemeral_dir())}
+        )
+        assert run.returncode == 0, run.stdout[-4000:]
+        recap = re.search(rf"{re.escape(fresh)}\s*: ok=\d+\s+changed=(\d+)", run.stdout)
+        assert recap, run.stdout[-3000:]
+        assert int(recap.group(1)) > 5, f"a new host should need changes:\n{run.stdout[-3000:]}"
+        untouched = testinfra.get_host(f"docker://{fresh}")
+        assert not untouched.user("alice").exists, "check mode created the account alice"
+        assert not untouched.file("/etc/sudoers.d/10-deenify-admin").exists, "check mode wrote a sudoers file"
