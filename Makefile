@@ -52,7 +52,7 @@ lint: venv
 	$(BIN)/ansible-lint --profile production
 
 # pytest exits 5 when it collects nothing: that fails here like any other error.
-unit: venv
+unit: host venv
 	$(BIN)/pytest tests/unit
 
 molecule: host venv

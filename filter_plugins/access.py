@@ -165,8 +165,9 @@ def sshd_lockout_reasons(
     if login == "root":
         if permit_root_login in ("no", False):
             return [
-                "this play logs in as root, and the new sshd settings refuse root logins: "
-                "add your own account to common_admin_users, run once, then connect as that user"
+                "this play logs in as root, and the new sshd settings refuse root logins. "
+                "A full run of the role creates the accounts of common_admin_users before this step: "
+                "log in as one of them (ansible_user) and run again"
             ]
         return []
     by_name = {u.get("name"): u for u in users if isinstance(u, dict)}
