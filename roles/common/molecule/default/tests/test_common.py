@@ -91,6 +91,11 @@ def test_unattended_upgrades_allow_security_updates_only(host):
     assert all("-security" in p and "Debian-Security" in p for p in patterns), f"not security-only: {patterns}"
 
 
+@pytest.mark.parametrize("timer", ["apt-daily.timer", "apt-daily-upgrade.timer"])
+def test_the_daily_upgrade_timers_run(host, timer):
+    assert host.service(timer).is_running, host.run(f"systemctl status {timer}").stdout
+
+
 def test_journal_is_capped_at_the_inventory_size(host):
     # journald states its effective limit each time it opens the system journal.
     log = host.run("journalctl -b -u systemd-journald --no-pager -o cat").stdout
