@@ -4,21 +4,13 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import yaml
 
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def _ansible(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(Path(sys.executable).with_name("ansible-playbook")), *args],
-        cwd=cwd, env=dict(os.environ), capture_output=True, text=True, timeout=900, check=False,
-    )  # fmt: skip
+from tests.helpers.playbooks import ROOT, ansible_playbook
 
 
 @contextmanager
@@ -54,7 +46,7 @@ def fresh_host(name: str, workdir: Path) -> Iterator[str]:
     workdir.mkdir(parents=True, exist_ok=True)
     (workdir / "start.yml").write_text(yaml.safe_dump(start, sort_keys=False))
     try:
-        started = _ansible("start.yml", cwd=workdir)
+        started = ansible_playbook("start.yml", cwd=workdir)
         assert started.returncode == 0, f"could not start {name}:\n{started.stdout[-3000:]}"
         updated = subprocess.run(
             ["docker", "exec", name, "apt-get", "update", "-q"], capture_output=True, text=True, check=False
@@ -70,6 +62,6 @@ def check_run(host: str, playbook: Path, workdir: Path, extra_vars: dict) -> sub
     inventory = {"all": {"hosts": {host: {"ansible_connection": "docker"}}}}
     (workdir / "fresh-inventory.yml").write_text(yaml.safe_dump(inventory))
     (workdir / "fresh-vars.yml").write_text(yaml.safe_dump(extra_vars))
-    return _ansible(
+    return ansible_playbook(
         "-i", "fresh-inventory.yml", "-e", "@fresh-vars.yml", "--check", "--diff", str(playbook), cwd=workdir
     )

@@ -1,4 +1,4 @@
-"""Run a role against a test instance over SSH, as an operator's laptop would."""
+"""Run ansible-playbook from the tests: against test instances, or against nothing at all."""
 
 from __future__ import annotations
 
@@ -9,6 +9,26 @@ import textwrap
 from pathlib import Path
 
 import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def ansible_playbook(
+    *args: str, cwd: Path, operator: bool = False, timeout: int = 900, extra_env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run the virtualenv's ansible-playbook with the repository's ansible.cfg.
+
+    ``operator=True`` runs it as an operator would, with Ansible's own strategy rather
+    than the Mitogen strategy the molecule scenarios use.
+    """
+    env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_NOCOLOR="1", **(extra_env or {}))
+    if operator:
+        env.pop("ANSIBLE_STRATEGY", None)
+        env.pop("ANSIBLE_STRATEGY_PLUGINS", None)
+    return subprocess.run(
+        [str(Path(sys.executable).with_name("ansible-playbook")), *args],
+        cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout, check=False,
+    )  # fmt: skip
 
 
 def run_role_over_ssh(
@@ -47,9 +67,5 @@ def run_role_over_ssh(
             """
         )
     )
-    argv = [str(Path(sys.executable).with_name("ansible-playbook")), "-i", "inventory.yml", "play.yml"]
-    if tags:
-        argv += ["--tags", tags]
-    # An operator's run: Ansible's own strategy, not the scenarios' Mitogen.
-    env = {k: v for k, v in os.environ.items() if k not in ("ANSIBLE_STRATEGY", "ANSIBLE_STRATEGY_PLUGINS")}
-    return subprocess.run(argv, cwd=workdir, env=env, capture_output=True, text=True, timeout=900, check=False)
+    args = ["-i", "inventory.yml", "play.yml"] + (["--tags", tags] if tags else [])
+    return ansible_playbook(*args, cwd=workdir, operator=True)

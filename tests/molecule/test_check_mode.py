@@ -9,11 +9,10 @@ have changed: a role whose check mode lies would hide drift from operators.
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 from tests.helpers.check_mode import changed_hosts, changed_tasks, json_report
+from tests.helpers.playbooks import ansible_playbook
 
 
 def test_check_mode_reports_no_change_on_converged_hosts() -> None:
@@ -22,16 +21,10 @@ def test_check_mode_reports_no_change_on_converged_hosts() -> None:
     playbook = scenario / "converge.yml"
     assert playbook.is_file(), f"no converge playbook at {playbook}"
 
-    env = dict(os.environ, ANSIBLE_STDOUT_CALLBACK="ansible.posix.json", ANSIBLE_NOCOLOR="1")
-    ansible_playbook = Path(sys.executable).with_name("ansible-playbook")
-    proc = subprocess.run(
-        [str(ansible_playbook), "-i", inventory, "--check", "--diff", str(playbook)],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=1200,
-        check=False,
-    )
+    proc = ansible_playbook(
+        "-i", inventory, "--check", "--diff", str(playbook),
+        cwd=scenario, timeout=1200, extra_env={"ANSIBLE_STDOUT_CALLBACK": "ansible.posix.json"},
+    )  # fmt: skip
     assert proc.returncode == 0, (
         f"check run failed (rc={proc.returncode})\nstdout (end):\n{proc.stdout[-3000:]}\nstderr:\n{proc.stderr[-3000:]}"
     )

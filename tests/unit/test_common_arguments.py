@@ -7,20 +7,17 @@ message naming the variable, and a good value gets as far as trying to connect.
 
 from __future__ import annotations
 
-import base64
-import os
-import struct
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
 
-ROOT = Path(__file__).resolve().parents[2]
-_BLOB = struct.pack(">I", 11) + b"ssh-ed25519" + struct.pack(">I", 32) + bytes(range(32))
-GOOD_KEY = f"ssh-ed25519 {base64.b64encode(_BLOB).decode()} ops@laptop"
-TRUNCATED_KEY = GOOD_KEY.split()[0] + " " + GOOD_KEY.split()[1][:-5]
+from tests.helpers.keys import make_key, truncate
+from tests.helpers.playbooks import ansible_playbook
+
+GOOD_KEY = make_key("ssh-ed25519")
+TRUNCATED_KEY = truncate(GOOD_KEY)
 GOOD = {
     "common_admin_users": [{"name": "rahim", "ssh_keys": [GOOD_KEY]}],
     "common_deploy_user": {"name": "deploy", "ssh_keys": [GOOD_KEY]},
@@ -45,11 +42,7 @@ def run_role(tmp_path: Path, overrides: dict) -> subprocess.CompletedProcess[str
     (tmp_path / "play.yml").write_text(
         "- name: Apply common\n  hosts: all\n  gather_facts: false\n  vars_files: [vars.yml]\n  roles: [common]\n"
     )
-    env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_NOCOLOR="1")
-    return subprocess.run(
-        [str(Path(sys.executable).with_name("ansible-playbook")), "-i", "inventory.yml", "play.yml"],
-        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120, check=False,
-    )  # fmt: skip
+    return ansible_playbook("-i", "inventory.yml", "play.yml", cwd=tmp_path, timeout=120)
 
 
 def test_good_input_passes_validation_and_only_then_tries_the_host(tmp_path):

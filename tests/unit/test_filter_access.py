@@ -2,22 +2,13 @@
 
 from __future__ import annotations
 
-import base64
-import struct
-
 import pytest
 from ansible.errors import AnsibleFilterError
 from hypothesis import given
 from hypothesis import strategies as st
 
 import access
-
-
-def make_key(key_type: str, embedded: str | None = None, comment: str = "ops@laptop", fill: bytes = b"k") -> str:
-    inner = (embedded or key_type).encode()
-    blob = struct.pack(">I", len(inner)) + inner + struct.pack(">I", 32) + fill * 32
-    return f"{key_type} {base64.b64encode(blob).decode()} {comment}".strip()
-
+from tests.helpers.keys import make_key, truncate
 
 # --- is_timezone -------------------------------------------------------------------------
 
@@ -53,9 +44,7 @@ def test_key_of_unknown_type_is_named():
 
 
 def test_truncated_key_is_reported_as_bad_base64():
-    key = make_key("ssh-ed25519")
-    kind, body, _ = key.split(" ")
-    (error,) = access.ssh_key_errors([f"{kind} {body[:-3]}"])
+    (error,) = access.ssh_key_errors([truncate(make_key("ssh-ed25519"), 3)])
     assert "not valid base64" in error
 
 
