@@ -163,19 +163,52 @@ def _converged_vars(keys) -> dict:
     }
 
 
-def test_check_on_a_new_host_reports_the_changes_and_makes_none(tmp_path):
+@pytest.fixture(scope="module")
+def new_server(tmp_path_factory):
+    """A never converged host beside the scenario's instance, shared by the tests below in order."""
+    name = f"{os.environ['DEENIFY_TEST_NETWORK']}-fresh"
+    with fresh_host(name, tmp_path_factory.mktemp("fresh")) as fresh:
+        yield fresh
+
+
+def test_check_on_a_new_host_reports_the_changes_and_makes_none(new_server, tmp_path):
     # An operator's first look at a newly provisioned server: --check --diff must finish,
     # report what it would do, and leave the server as it was.
-    name = f"{os.environ['DEENIFY_TEST_NETWORK']}-fresh"
     scenario = Path(os.environ["MOLECULE_SCENARIO_DIRECTORY"])
-    with fresh_host(name, tmp_path) as fresh:
-        run = check_run(
-            fresh, scenario / "converge.yml", tmp_path, {"molecule_ephemeral_directory": str(ephemeral_dir())}
-        )
-        assert run.returncode == 0, run.stdout[-4000:]
-        recap = re.search(rf"{re.escape(fresh)}\s*: ok=\d+\s+changed=(\d+)", run.stdout)
-        assert recap, run.stdout[-3000:]
-        assert int(recap.group(1)) > 5, f"a new host should need changes:\n{run.stdout[-3000:]}"
-        untouched = testinfra.get_host(f"docker://{fresh}")
-        assert not untouched.user("alice").exists, "check mode created the account alice"
-        assert not untouched.file("/etc/sudoers.d/10-deenify-admin").exists, "check mode wrote a sudoers file"
+    run = check_run(
+        new_server, scenario / "converge.yml", tmp_path, {"molecule_ephemeral_directory": str(ephemeral_dir())}
+    )
+    assert run.returncode == 0, run.stdout[-4000:]
+    recap = re.search(rf"{re.escape(new_server)}\s*: ok=\d+\s+changed=(\d+)", run.stdout)
+    assert recap, run.stdout[-3000:]
+    assert int(recap.group(1)) > 5, f"a new host should need changes:\n{run.stdout[-3000:]}"
+    untouched = testinfra.get_host(f"docker://{new_server}")
+    assert not untouched.user("alice").exists, "check mode created the account alice"
+    assert not untouched.file("/etc/sudoers.d/10-deenify-admin").exists, "check mode wrote a sudoers file"
+
+
+def test_a_new_server_is_taken_over_from_root_in_two_runs(new_server, keys, tmp_path):
+    # The README's procedure: the provider gives root with a key; the first run as root
+    # sets up the accounts and stops before sshd; the second, as an admin, closes root.
+    server = testinfra.get_host(f"docker://{new_server}")
+    alice_pub = keys["alice"].with_suffix(".pub").read_text().strip()
+    setup = server.run(
+        "apt-get install -y -q openssh-server >/dev/null && install -d -m 0700 /root/.ssh"
+        " && printf '%%s\\n' %s > /root/.ssh/authorized_keys",
+        alice_pub,
+    )
+    assert setup.rc == 0, setup.stdout + setup.stderr
+    address = address_of(new_server)
+    assert ssh(address, "root", "true", keys["alice"]).rc == 0, "the provider's root login does not work"
+
+    first = run_role_over_ssh(tmp_path / "first", address, "root", keys["alice"], "common", _converged_vars(keys))
+    assert first.returncode != 0, first.stdout[-3000:]
+    assert "this play logs in as root" in " ".join(first.stdout.split()), first.stdout[-3000:]
+    assert server.user("alice").exists, "the first run did not create the admin account"
+    assert "AllowGroups" not in server.file("/etc/ssh/sshd_config").content_string
+
+    second = run_role_over_ssh(tmp_path / "second", address, "alice", keys["alice"], "common", _converged_vars(keys))
+    assert second.returncode == 0, second.stdout[-3000:]
+    refused = ssh(address, "root", "true", keys["alice"])
+    assert refused.rc == 255, f"root can still log in after the takeover: {refused}"
+    assert ssh(address, "alice", "sudo -n true", keys["alice"]).rc == 0
