@@ -42,7 +42,7 @@ EXAMPLES = r"""
     that: __reasons | length == 0
     fail_msg: "{{ __reasons | join('; ') }}"
   vars:
-    __reasons: "{{ session | sshd_lockout_reasons(users, allow_groups, permit_root_login) }}"
+    __reasons: "{{ session | sshd_lockout_reasons(users, allow_groups) }}"
 """
 
 RETURN = r"""
@@ -140,14 +140,14 @@ def sshd_lockout_reasons(
     session: object,
     users: object,
     allow_groups: object,
-    permit_root_login: object = "no",
 ) -> list[str]:
     """Return why the planned sshd settings would refuse the SSH session the play runs over.
 
     ``session`` describes the current connection: ``{"ssh": bool, "user": str,
     "key": str}`` where ``key`` is the public key sshd says was used (empty when the
     server does not expose it yet). ``users`` are the accounts the play manages, each
-    ``{"name", "ssh_keys", "groups", "state"}``.
+    ``{"name", "ssh_keys", "groups", "state"}``. Root logins are always refused by the
+    planned settings.
     """
     if not isinstance(session, dict):
         raise AnsibleFilterError(f"sshd_lockout_reasons expects the session as a dict, got {type(session).__name__}")
@@ -163,13 +163,11 @@ def sshd_lockout_reasons(
     if not login:
         return ["the play runs over SSH but the login user could not be determined"]
     if login == "root":
-        if permit_root_login in ("no", False):
-            return [
-                "this play logs in as root, and the new sshd settings refuse root logins. "
-                "A full run of the role creates the accounts of common_admin_users before this step: "
-                "log in as one of them (ansible_user) and run again"
-            ]
-        return []
+        return [
+            "this play logs in as root, and the new sshd settings refuse root logins. "
+            "A full run of the role creates the accounts of common_admin_users before this step: "
+            "log in as one of them (ansible_user) and run again"
+        ]
     by_name = {u.get("name"): u for u in users if isinstance(u, dict)}
     user = by_name.get(login)
     if user is None or user.get("state", "present") != "present":

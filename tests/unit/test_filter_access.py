@@ -85,7 +85,7 @@ def test_a_session_that_is_not_ssh_is_never_at_risk():
 
 
 def test_root_over_ssh_would_be_locked_out():
-    (reason,) = access.sshd_lockout_reasons({"ssh": True, "user": "root"}, USERS, GROUPS, "no")
+    (reason,) = access.sshd_lockout_reasons({"ssh": True, "user": "root"}, USERS, GROUPS)
     assert "logs in as root" in reason
 
 
