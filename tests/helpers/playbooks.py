@@ -39,8 +39,12 @@ def run_role_over_ssh(
     role: str,
     role_vars: dict,
     tags: str | None = None,
+    check: bool = False,
 ) -> subprocess.CompletedProcess[str]:
-    """Apply ``role`` to ``address``, logged in as ``user`` with ``key`` and using sudo."""
+    """Apply ``role`` to ``address``, logged in as ``user`` with ``key`` and using sudo.
+
+    ``check=True`` runs it with --check --diff, as an operator looking for drift would.
+    """
     inventory = {
         "all": {
             "hosts": {
@@ -67,5 +71,9 @@ def run_role_over_ssh(
             """
         )
     )
-    args = ["-i", "inventory.yml", "play.yml"] + (["--tags", tags] if tags else [])
+    args = (
+        ["-i", "inventory.yml", "play.yml"]
+        + (["--tags", tags] if tags else [])
+        + (["--check", "--diff"] if check else [])
+    )
     return ansible_playbook(*args, cwd=workdir, operator=True)
