@@ -77,3 +77,31 @@ def run_role_over_ssh(
         + (["--check", "--diff"] if check else [])
     )
     return ansible_playbook(*args, cwd=workdir, operator=True)
+
+
+def run_role_against_nothing(workdir: Path, role: str, role_vars: dict) -> subprocess.CompletedProcess[str]:
+    """Apply ``role`` to a host that cannot be reached (loopback, a closed port).
+
+    A role checks its inputs on the controller before it touches a host, so a bad value
+    fails with its message and a good one gets as far as UNREACHABLE. Nothing is changed
+    anywhere: the only connection attempted is to 127.0.0.1 port 1.
+    """
+    inventory = {
+        "all": {
+            "hosts": {
+                "closed-port": {
+                    "ansible_host": "127.0.0.1",
+                    "ansible_port": 1,
+                    "ansible_user": "nobody",
+                    "ansible_ssh_common_args": "-o StrictHostKeyChecking=no -o ConnectTimeout=3",
+                }
+            }
+        }
+    }
+    workdir.mkdir(parents=True, exist_ok=True)
+    (workdir / "inventory.yml").write_text(yaml.safe_dump(inventory))
+    (workdir / "vars.yml").write_text(yaml.safe_dump(role_vars))
+    (workdir / "play.yml").write_text(
+        f"- name: Apply {role}\n  hosts: all\n  gather_facts: false\n  vars_files: [vars.yml]\n  roles: [{role}]\n"
+    )
+    return ansible_playbook("-i", "inventory.yml", "play.yml", cwd=workdir, timeout=120)

@@ -11,10 +11,9 @@ import subprocess
 from pathlib import Path
 
 import pytest
-import yaml
 
 from tests.helpers.keys import make_key, truncate
-from tests.helpers.playbooks import ansible_playbook
+from tests.helpers.playbooks import run_role_against_nothing
 
 GOOD_KEY = make_key("ssh-ed25519")
 TRUNCATED_KEY = truncate(GOOD_KEY)
@@ -25,24 +24,7 @@ GOOD = {
 
 
 def run_role(tmp_path: Path, overrides: dict) -> subprocess.CompletedProcess[str]:
-    inventory = {
-        "all": {
-            "hosts": {
-                "closed-port": {
-                    "ansible_host": "127.0.0.1",
-                    "ansible_port": 1,
-                    "ansible_user": "nobody",
-                    "ansible_ssh_common_args": "-o StrictHostKeyChecking=no -o ConnectTimeout=3",
-                }
-            }
-        }
-    }
-    (tmp_path / "inventory.yml").write_text(yaml.safe_dump(inventory))
-    (tmp_path / "vars.yml").write_text(yaml.safe_dump(GOOD | overrides))
-    (tmp_path / "play.yml").write_text(
-        "- name: Apply common\n  hosts: all\n  gather_facts: false\n  vars_files: [vars.yml]\n  roles: [common]\n"
-    )
-    return ansible_playbook("-i", "inventory.yml", "play.yml", cwd=tmp_path, timeout=120)
+    return run_role_against_nothing(tmp_path, "common", GOOD | overrides)
 
 
 def test_good_input_passes_validation_and_only_then_tries_the_host(tmp_path):

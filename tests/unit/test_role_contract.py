@@ -34,7 +34,11 @@ def test_every_default_is_declared_in_argument_specs(role):
     defaults = yaml.safe_load((role / "defaults" / "main.yml").read_text()) or {}
     options = yaml.safe_load((role / "meta" / "argument_specs.yml").read_text())["argument_specs"]["main"]["options"]
     assert sorted(set(defaults) - set(options)) == [], f"{role.name}: defaults missing from argument_specs"
-    assert sorted(set(options) - set(defaults)) == [], f"{role.name}: argument_specs options without a default"
+    # A required option (a secret such as a password) has no default: the inventory must give it.
+    optional = {name for name, spec in options.items() if not spec.get("required")}
+    assert sorted(optional - set(defaults)) == [], f"{role.name}: argument_specs options without a default"
+    required_with_default = sorted(name for name, spec in options.items() if spec.get("required") and name in defaults)
+    assert required_with_default == [], f"{role.name}: required options must not have a default"
     for name, value in defaults.items():
         assert options[name].get("default") == value, f"{role.name}: {name} default differs from argument_specs"
         assert name.startswith(role.name + "_"), f"{role.name}: {name} lacks the role prefix"
