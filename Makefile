@@ -53,7 +53,7 @@ lint: venv
 
 # pytest exits 5 when it collects nothing: that fails here like any other error.
 unit: host venv
-	$(BIN)/pytest tests/unit
+	$(BIN)/pytest -n 2 tests/unit
 
 molecule: host venv
 	@JOBS=$(JOBS) DISTROS="$(DISTROS)" tests/molecule/run $(SCENARIOS)
