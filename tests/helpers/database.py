@@ -1,0 +1,65 @@
+"""Run database clients inside a scenario's containers without a password on any command line.
+
+The password travels in the environment of ``docker exec`` (MYSQL_PWD, PGPASSWORD), so it
+is in no argument list, process table or failure message.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from dataclasses import dataclass
+
+
+def instance(name: str) -> str:
+    """The container of the scenario's platform ``name`` (db, client, stranger)."""
+    return f"{os.environ['DEENIFY_INSTANCE_PREFIX']}-{name}-{os.environ['MOLECULE_DISTRO']}"
+
+
+@dataclass
+class ClientResult:
+    rc: int
+    stdout: str
+    stderr: str
+    where: str
+
+    def __str__(self) -> str:
+        return f"{self.where}: rc={self.rc}\nstdout: {self.stdout.strip()}\nstderr: {self.stderr.strip()}"
+
+    @property
+    def rows(self) -> list[str]:
+        return [line for line in self.stdout.splitlines() if line]
+
+
+def client(container: str, argv: list[str], password: str | None = None, stdin: str | None = None) -> ClientResult:
+    """Run ``argv`` in ``container``; ``password`` reaches mariadb or psql through the environment."""
+    env = dict(os.environ)
+    command = ["docker", "exec", "-i"]
+    if password is not None:
+        env["MYSQL_PWD"] = env["PGPASSWORD"] = password
+        command += ["-e", "MYSQL_PWD", "-e", "PGPASSWORD"]
+    proc = subprocess.run(
+        [*command, container, *argv], input=stdin, env=env, capture_output=True, text=True, timeout=60, check=False
+    )
+    return ClientResult(proc.returncode, proc.stdout, proc.stderr, f"{container} $ {' '.join(argv)}")
+
+
+def mariadb(
+    container: str, user: str, password: str | None, sql: str, host: str | None = None, db: str = ""
+) -> ClientResult:
+    """``sql`` through the mariadb client as ``user``; over TCP to ``host``, else the local socket."""
+    argv = ["mariadb", "--batch", "--skip-column-names", "--connect-timeout=5", "-u", user]
+    if host:
+        argv += ["-h", host, "--protocol=TCP"]
+    argv += ["-e", sql] + ([db] if db else [])
+    return client(container, argv, password)
+
+
+def psql(
+    container: str, user: str, password: str | None, sql: str, host: str | None = None, db: str = ""
+) -> ClientResult:
+    """``sql`` through psql as ``user``; over TCP to ``host``, else the local socket."""
+    argv = ["psql", "-X", "--no-psqlrc", "-At", "-v", "ON_ERROR_STOP=1", "-U", user, "-d", db or user, "-c", sql]
+    if host:
+        argv += ["-h", host]
+    return client(container, ["env", "PGCONNECT_TIMEOUT=5", *argv], password)
