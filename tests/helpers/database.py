@@ -9,6 +9,11 @@ from __future__ import annotations
 import os
 import subprocess
 from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from tests.helpers.playbooks import ROOT, ansible_playbook
 
 
 def instance(name: str) -> str:
@@ -63,3 +68,22 @@ def psql(
     if host:
         argv += ["-h", host]
     return client(container, ["env", "PGCONNECT_TIMEOUT=5", *argv], password)
+
+
+def apply_role(workdir: Path, container: str, values: dict) -> subprocess.CompletedProcess[str]:
+    """Run the database role with ``values`` on the scenario's ``container``, as converge does.
+
+    It runs on the scenario's Mitogen strategy, as molecule's own runs do.
+    """
+    workdir.mkdir(parents=True, exist_ok=True)
+    (workdir / "vars.yml").write_text(yaml.safe_dump(values))
+    play = [{"name": "Apply the database role", "hosts": container, "vars_files": ["vars.yml"], "roles": ["database"]}]
+    (workdir / "play.yml").write_text(yaml.safe_dump(play))
+    strategy = {
+        "ANSIBLE_STRATEGY_PLUGINS": str(ROOT / "tests" / "molecule" / "strategy_plugins"),
+        "ANSIBLE_STRATEGY": "mitogen_linear",
+        "ANSIBLE_DEPRECATION_WARNINGS": "false",
+    }
+    return ansible_playbook(
+        "-i", os.environ["MOLECULE_INVENTORY_FILE"], "play.yml", cwd=workdir, extra_env=strategy
+    )  # fmt: skip

@@ -6,15 +6,12 @@ host that ran the role against db as an external MySQL) and stranger (not listed
 
 from __future__ import annotations
 
-import os
 import re
 
 import pytest
-import yaml
 
-from tests.helpers.database import client, instance, mariadb
+from tests.helpers.database import apply_role, client, instance, mariadb
 from tests.helpers.instances import address_of
-from tests.helpers.playbooks import ansible_playbook
 
 # The values converge.yml gives the role.
 APP = ("deenify", "app-secret-1")
@@ -159,11 +156,4 @@ def _apply(workdir, server, overrides: dict):
         "database_memory": "2G",
         "database_slow_query_seconds": 0.5,
     } | overrides
-    workdir.mkdir(parents=True)
-    (workdir / "vars.yml").write_text(yaml.safe_dump(values))
-    (workdir / "play.yml").write_text(
-        yaml.safe_dump(
-            [{"name": "Apply the database role", "hosts": DB, "vars_files": ["vars.yml"], "roles": ["database"]}]
-        )
-    )
-    return ansible_playbook("-i", os.environ["MOLECULE_INVENTORY_FILE"], "play.yml", cwd=workdir)
+    return apply_role(workdir, DB, values)
