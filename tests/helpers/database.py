@@ -70,14 +70,26 @@ def psql(
     return client(container, ["env", "PGCONNECT_TIMEOUT=5", *argv], password)
 
 
-def apply_role(workdir: Path, container: str, values: dict) -> subprocess.CompletedProcess[str]:
+def apply_role(
+    workdir: Path, container: str, values: dict, check: bool = False, tags: str | None = None
+) -> subprocess.CompletedProcess[str]:
     """Run the database role with ``values`` on the scenario's ``container``, as converge does.
 
-    It runs on the scenario's Mitogen strategy, as molecule's own runs do.
+    It runs on the scenario's Mitogen strategy, as molecule's own runs do; ``check=True``
+    runs it with --check --diff, as an operator's first look at a host would. The role
+    gathers the few facts it needs itself.
     """
     workdir.mkdir(parents=True, exist_ok=True)
     (workdir / "vars.yml").write_text(yaml.safe_dump(values))
-    play = [{"name": "Apply the database role", "hosts": container, "vars_files": ["vars.yml"], "roles": ["database"]}]
+    play = [
+        {
+            "name": "Apply the database role",
+            "hosts": container,
+            "gather_facts": False,
+            "vars_files": ["vars.yml"],
+            "roles": ["database"],
+        }
+    ]
     (workdir / "play.yml").write_text(yaml.safe_dump(play))
     strategy = {
         "ANSIBLE_STRATEGY_PLUGINS": str(ROOT / "tests" / "molecule" / "strategy_plugins"),
@@ -85,5 +97,7 @@ def apply_role(workdir: Path, container: str, values: dict) -> subprocess.Comple
         "ANSIBLE_DEPRECATION_WARNINGS": "false",
     }
     return ansible_playbook(
-        "-i", os.environ["MOLECULE_INVENTORY_FILE"], "play.yml", cwd=workdir, extra_env=strategy
+        "-i", os.environ["MOLECULE_INVENTORY_FILE"], "play.yml",
+        *(["--check", "--diff"] if check else []), *(["--tags", tags] if tags else []),
+        cwd=workdir, extra_env=strategy,
     )  # fmt: skip

@@ -125,9 +125,7 @@ def test_the_external_mysql_run_made_its_database_over_the_network_and_installed
 
 def test_a_new_password_in_the_inventory_replaces_the_old_one_without_a_restart(server, tmp_path):
     pid = client(DB, ["systemctl", "show", "-P", "MainPID", "mariadb"]).stdout.strip()
-    changed = _apply(
-        tmp_path / "new", server, {"database_app_password": "app-secret-2", "database_slow_query_seconds": 2}
-    )
+    changed = _apply(tmp_path / "new", {"database_app_password": "app-secret-2", "database_slow_query_seconds": 2})
     assert changed.returncode == 0, changed.stdout[-3000:]
     assert "app-secret" not in changed.stdout + changed.stderr, "a password appeared in the output"
     try:
@@ -140,12 +138,32 @@ def test_a_new_password_in_the_inventory_replaces_the_old_one_without_a_restart(
         assert variables(["long_query_time"]) == {"long_query_time": "2.000000"}
         assert client(DB, ["systemctl", "show", "-P", "MainPID", "mariadb"]).stdout.strip() == pid, "restarted"
     finally:
-        restored = _apply(tmp_path / "restore", server, {})
+        restored = _apply(tmp_path / "restore", {})
         assert restored.returncode == 0, restored.stdout[-3000:]
     assert mariadb(CLIENT, *APP, "SELECT 1", host=server).rc == 0
 
 
-def _apply(workdir, server, overrides: dict):
+def test_a_bind_address_the_host_lacks_is_refused_and_the_server_stays_up(tmp_path):
+    pid = client(DB, ["systemctl", "show", "-P", "MainPID", "mariadb"]).stdout.strip()
+    run = _apply(tmp_path, {"database_bind_address": "10.254.254.254"}, tags="database-server")
+    assert run.returncode != 0, run.stdout[-3000:]
+    assert "database_bind_address: " in run.stdout, run.stdout[-3000:]
+    assert "has no address 10.254.254.254" in run.stdout, run.stdout[-3000:]
+    assert variables(["bind_address"]) == {"bind_address": ALL_ADDRESSES}
+    assert client(DB, ["systemctl", "show", "-P", "MainPID", "mariadb"]).stdout.strip() == pid, "restarted"
+
+
+def test_check_on_a_host_without_a_server_reports_the_install_and_changes_nothing(tmp_path):
+    # An operator's first look at a new db host: the stranger has no server yet.
+    run = apply_role(tmp_path, STRANGER, {"database_app_password": "x", "database_backup_password": "y"}, check=True)
+    assert run.returncode == 0, run.stdout[-3000:]
+    assert re.search(rf"{re.escape(STRANGER)}\s*: ok=\d+\s+changed=[1-9]", run.stdout), run.stdout[-3000:]
+    assert "Check mode on a host without the database packages" in run.stdout, run.stdout[-3000:]
+    installed = client(STRANGER, ["sh", "-c", "command -v mariadbd || echo none"])
+    assert installed.stdout.strip() == "none", f"check mode installed the server: {installed}"
+
+
+def _apply(workdir, overrides: dict, tags: str = "database-server,database-accounts"):
     """Run the role on db with converge.yml's values and ``overrides``."""
     values = {
         "database_engine": "mariadb",
@@ -156,4 +174,4 @@ def _apply(workdir, server, overrides: dict):
         "database_memory": "2G",
         "database_slow_query_seconds": 0.5,
     } | overrides
-    return apply_role(workdir, DB, values)
+    return apply_role(workdir, DB, values, tags=tags)

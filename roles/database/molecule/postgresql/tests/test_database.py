@@ -132,7 +132,7 @@ def test_a_pg_hba_rule_postgresql_rejects_never_reaches_the_server(tmp_path):
     assert superuser("SELECT 1").rows == ["1"]
 
 
-def _apply(workdir, overrides: dict):
+def _apply(workdir, overrides: dict, tags: str = "database-server,database-accounts"):
     """Run the role on db with converge.yml's values and ``overrides``."""
     client_address = address_of(CLIENT)
     values = {
@@ -147,4 +147,4 @@ def _apply(workdir, overrides: dict):
             {"type": "host", "database": "deenify", "user": "deenify_backup", "address": f"{client_address}/32"}
         ],
     } | overrides
-    return apply_role(workdir, DB, values)
+    return apply_role(workdir, DB, values, tags=tags)
