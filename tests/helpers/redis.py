@@ -52,8 +52,8 @@ def resp(address: str, port: int, *commands: list[str], timeout: float = 5) -> l
 
 
 def scenario_vars() -> dict:
-    """The variables the scenario converged with (molecule/default/vars.yml)."""
-    path = Path(os.environ["MOLECULE_SCENARIO_DIRECTORY"]) / "vars.yml"
+    """The variables the scenario converged with (molecule/default/group_vars/all.yml)."""
+    path = Path(os.environ["MOLECULE_SCENARIO_DIRECTORY"]) / "group_vars" / "all.yml"
     return yaml.safe_load(path.read_text())
 
 
@@ -63,7 +63,8 @@ def apply_redis_role(workdir: Path, overrides: dict, limit: str):
     scenario = Path(os.environ["MOLECULE_SCENARIO_DIRECTORY"])
     (workdir / "overrides.json").write_text(json.dumps(overrides))
     (workdir / "play.yml").write_text(
-        f"- name: Apply redis again\n  hosts: all\n  vars_files: ['{scenario / 'vars.yml'}']\n  roles: [redis]\n"
+        f"- name: Apply redis again\n  hosts: all\n  vars_files: ['{scenario / 'group_vars' / 'all.yml'}']\n"
+        "  roles: [redis]\n"
     )
     strategy = os.environ.get("DEENIFY_STRATEGY", "mitogen_linear")
     env = {"ANSIBLE_STRATEGY": strategy, "ANSIBLE_STRATEGY_PLUGINS": str(ROOT / "tests/molecule/strategy_plugins")}

@@ -46,4 +46,3 @@ def test_a_minimum_above_what_debian_ships_fails_with_both_versions(host, tmp_pa
     assert f"Node.js {installed} is installed" in text, run.stdout[-3000:]
     assert "nodejs_min_major_version asks for 99 or newer" in text, run.stdout[-3000:]
     assert "Lower nodejs_min_major_version" in text, run.stdout[-3000:]
-
