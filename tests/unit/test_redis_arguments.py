@@ -14,7 +14,7 @@ import pytest
 
 from tests.helpers.playbooks import run_role_against_nothing
 
-PASSWORD = "unit-test-password-0123456789"
+PASSWORD = "unit-test-password-0123456789"  # noqa: S105 - a test value, never a real secret
 GOOD = {"redis_app_password": PASSWORD}
 
 
