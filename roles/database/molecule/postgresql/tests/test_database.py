@@ -6,6 +6,8 @@ database_pg_hba rule for the backup role) and stranger (not listed anywhere).
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from tests.helpers.database import apply_role, client, instance, psql
@@ -130,6 +132,17 @@ def test_a_pg_hba_rule_postgresql_rejects_never_reaches_the_server(tmp_path):
     assert "peer authentication is only supported on local sockets" in run.stdout, run.stdout[-3000:]
     assert client(DB, ["sha256sum", hba]).stdout == before, "the rejected pg_hba.conf stayed in place"
     assert superuser("SELECT 1").rows == ["1"]
+
+
+def test_check_on_a_host_without_a_server_reports_the_install_and_changes_nothing(tmp_path):
+    # An operator's first look at a new db host: the stranger has no server yet.
+    values = {"database_engine": "postgresql", "database_app_password": "x", "database_backup_password": "y"}
+    run = apply_role(tmp_path, STRANGER, values, check=True)
+    assert run.returncode == 0, run.stdout[-3000:]
+    assert re.search(rf"{re.escape(STRANGER)}\s*: ok=\d+\s+changed=[1-9]", run.stdout), run.stdout[-3000:]
+    assert "Check mode on a host without the database packages" in run.stdout, run.stdout[-3000:]
+    installed = client(STRANGER, ["sh", "-c", "ls /usr/lib/postgresql/*/bin/postgres 2>/dev/null || echo none"])
+    assert installed.stdout.strip() == "none", f"check mode installed the server: {installed}"
 
 
 def _apply(workdir, overrides: dict, tags: str = "database-server,database-accounts"):
