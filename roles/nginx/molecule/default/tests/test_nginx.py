@@ -10,7 +10,9 @@ import re
 from pathlib import Path
 
 import pytest
+import testinfra
 
+from tests.helpers.fresh import check_run, fresh_host
 from tests.helpers.instances import address_of
 from tests.helpers.nginx import apply_roles, port_is_closed, request, scenario_vars
 
@@ -99,6 +101,23 @@ def test_pages_carry_the_security_headers_and_no_hsts_without_tls(address):
     assert response.headers.get("server") == "nginx", response.headers
 
 
+def test_a_tls_site_redirects_plain_http_and_answers_https_with_hsts(host, address):
+    plain = request(address, "/donations/7", "secure.deenify.test")
+    assert plain.status == 301, str(plain)
+    assert plain.headers.get("location") == "https://secure.deenify.test/donations/7", plain.headers
+    # SNI needs the name: curl inside the instance, over loopback.
+    https = host.run(
+        "curl -sS -k -D - --resolve secure.deenify.test:443:127.0.0.1 https://secure.deenify.test/donations/7"
+    )
+    assert https.rc == 0, https.stderr
+    head, _, body = https.stdout.partition("\r\n\r\n")
+    assert head.startswith("HTTP/1.1 200"), https.stdout[:1500]
+    assert "strict-transport-security: max-age=31536000; includesubdomains" in head.lower(), head
+    assert json.loads(body)["request_uri"] == "/donations/7", body[:500]
+    unknown = host.run("curl -sS -k --resolve other.test:443:127.0.0.1 https://other.test/")
+    assert unknown.rc != 0, f"an unknown name got a TLS answer: {unknown.stdout[:500]}"
+
+
 def test_an_unknown_host_name_gets_no_answer(address):
     with pytest.raises((http.client.RemoteDisconnected, ConnectionResetError)) as closed:
         request(address, "/", "attacker.example")
@@ -150,3 +169,18 @@ def test_a_value_nginx_refuses_never_reaches_the_server(host, container, address
     assert "configuration file /etc/nginx/nginx.conf test failed" in output, output[-3000:]
     assert host.file(site_file).sha256sum == before, "the refused site file was installed"
     assert request(address, "/still-here", SITE).status == 200
+
+
+def test_check_on_a_new_host_reports_the_changes_and_makes_none(tmp_path):
+    # An operator's first --check --diff of the web tier on a new server: nothing is
+    # installed yet, so the checks that need php-fpm or nginx must step aside, not fail.
+    name = f"{os.environ['DEENIFY_TEST_NETWORK']}-fresh"
+    with fresh_host(name, tmp_path / "fresh") as fresh:
+        run = check_run(fresh, SCENARIO / "converge.yml", tmp_path, {})
+        assert run.returncode == 0, run.stdout[-4000:]
+        recap = re.search(rf"{re.escape(fresh)}\s*: ok=\d+\s+changed=(\d+)", run.stdout)
+        assert recap, run.stdout[-3000:]
+        assert int(recap.group(1)) > 5, f"a new host should need changes:\n{run.stdout[-3000:]}"
+        untouched = testinfra.get_host(f"docker://{fresh}")
+        assert not untouched.package("nginx").is_installed, "check mode installed nginx"
+        assert not untouched.user("deenify").exists, "check mode created the pool's account"
