@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 from tests.helpers.playbooks import ROOT, ansible_playbook
 
@@ -54,3 +55,39 @@ def test_site_playbook_refuses_to_run_without_an_environment(tmp_path):
     assert run.returncode != 0
     assert "No environment: run with -i inventories/local" in " ".join(run.stdout.split()), run.stdout[-2000:]
     assert "UNREACHABLE" not in run.stdout, run.stdout[-2000:]
+
+
+def required_secrets() -> set[str]:
+    """Options that roles require without a default: the secrets an inventory must give."""
+    names = set()
+    for specs in (ROOT / "roles").glob("*/meta/argument_specs.yml"):
+        options = yaml.safe_load(specs.read_text())["argument_specs"]["main"]["options"]
+        names |= {name for name, spec in options.items() if spec.get("required")}
+    return names
+
+
+def test_roles_require_secrets():
+    assert required_secrets(), "no role declares a required secret: the checks below would pass on nothing"
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_secrets_come_only_from_the_vault_variables(env):
+    # A literal password committed in group_vars would fail here: every required secret is
+    # exactly a reference to its vault_ variable, on every host.
+    hostvars = inventory(env)["_meta"]["hostvars"]
+    wrong = {
+        (host, name): values.get(name)
+        for host, values in hostvars.items()
+        for name in required_secrets()
+        if values.get(name) != "{{ vault_" + name + " }}"
+    }
+    assert not wrong, f"{env}: secrets not taken from the vault variables: {sorted(wrong)}"
+
+
+def test_local_secrets_are_made_at_random_and_kept_outside_the_repository():
+    hostvars = inventory("local")["_meta"]["hostvars"]
+    for host, values in hostvars.items():
+        for name in required_secrets():
+            value = values.get("vault_" + name, "")
+            assert "lookup('ansible.builtin.password', local_secrets_dir" in value, f"{host}: vault_{name} = {value!r}"
+    assert ".local/" in (ROOT / ".gitignore").read_text().split()
