@@ -149,6 +149,18 @@ def test_the_status_server_answers_on_loopback_only(host, address):
     assert closed, f"the status port answers on {address}: {seen}"
 
 
+def test_the_preview_serves_the_candidate_release_on_loopback_only(host, address):
+    # A deploy checks the release under test here while visitors still get `current`.
+    preview = host.run("curl -sS --max-time 5 -H 'Host: deenify.test' http://127.0.0.1:8090/donations/7")
+    assert preview.rc == 0, preview.stdout + preview.stderr
+    page = json.loads(preview.stdout)
+    assert page["release"] == "r2", page
+    assert page["document_root"] == "/srv/deenify/releases/r2/public", page
+    assert json.loads(request(address, "/", SITE).body)["release"] == "r1"
+    closed, seen = port_is_closed(address, 8090)
+    assert closed, f"the preview port answers on {address}: {seen}"
+
+
 def test_each_site_logs_to_its_own_files(host, address):
     request(address, "/donations/logged-here", SITE)
     log = host.file("/var/log/nginx/deenify.access.log").content_string
