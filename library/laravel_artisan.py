@@ -283,17 +283,18 @@ class Artisan:
 
 
 def run_read(artisan: Artisan, command: str, arguments: list[str], force: bool) -> dict:
+    if command == "migrate:status":
+        migrations, ran = artisan.status(arguments)
+        if migrations is None:
+            # A new database: nothing has run, every migration of the release is pending. The
+            # exit code of the status command is left out, or Ansible would call the task failed.
+            migrations = [{"name": name, "ran": False, "batch": None} for name in artisan.migration_files()]
+            ran = {key: value for key, value in ran.items() if key != "rc"}
+        return dict(ran, changed=False, migrations=migrations, migrations_pending=pending(migrations))
     ran = artisan.run(command, arguments, force)
     if ran["rc"] != 0:
         raise artisan.failure(command, ran)
-    result = dict(ran, changed=False)
-    if command == "migrate:status":
-        migrations = parse_status(ran["stdout"])
-        if migrations is None:
-            artisan.module.warn("could not read the migrations from the output of migrate:status")
-            migrations = []
-        result.update(migrations=migrations, migrations_pending=pending(migrations))
-    return result
+    return dict(ran, changed=False)
 
 
 def run_write(artisan: Artisan, command: str, arguments: list[str], force: bool, check_mode: bool) -> dict:

@@ -218,6 +218,16 @@ def run(module: AnsibleModule) -> dict:
     if os.path.islink(path):
         path = os.path.realpath(path)
     if not os.path.isdir(os.path.dirname(path) or "."):
+        if module.check_mode and params["create"]:
+            # --check on a new host: the directory a real run makes first is not there yet.
+            change = plan(None, params["values"] or {}, params["secrets"] or {}, params["absent"] or [])
+            return {
+                "changed": True,
+                "path": path,
+                "keys_changed": [],
+                "keys_added": change.keys_added,
+                "keys_removed": [],
+            }
         raise EnvError(f"the directory of {path} does not exist")
     old = read(path)
     if old is None and not params["create"]:

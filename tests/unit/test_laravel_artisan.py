@@ -496,9 +496,33 @@ def test_migrate_status_reports_the_migrations_and_runs_in_check_mode(release, r
     }
 
 
+@pytest.mark.parametrize("missing", [TABLE_MISSING_10, TABLE_MISSING_8], ids=["laravel10", "laravel8"])
+def test_migrate_status_on_a_new_database_lists_every_migration_as_pending(release, run_module, missing):
+    # Before the first migrate there is no migrations table: every file of the release is pending.
+    host = Host(migrate_status=[(1, missing, "")])
+    result = run_module({"app_path": str(release), "command": "migrate:status"}, host, check=True)
+    assert result["changed"] is False
+    assert result["migrations"] == [
+        {"name": USERS, "ran": False, "batch": None},
+        {"name": DONATIONS, "ran": False, "batch": None},
+    ]
+    assert result["migrations_pending"] == [USERS, DONATIONS]
+    assert "rc" not in result, "Ansible fails a task whose result has a non-zero rc"
+    assert host.commands() == [STATUS_CMD]
+
+
+def test_migrate_status_still_fails_when_the_database_is_out_of_reach(release, run_module):
+    error = text("", "  SQLSTATE[HY000] [2002] Connection refused  ", "")
+    result = run_module({"app_path": str(release), "command": "migrate:status"}, Host(migrate_status=[(1, "", error)]))
+    assert result["failed"] is True
+    assert "SQLSTATE[HY000] [2002] Connection refused" in result["msg"]
+
+
 @pytest.mark.parametrize("command", ["about", "route:list", "queue:failed", "schedule:list", "migrate:status"])
 def test_read_only_commands_run_in_check_mode_and_change_nothing(release, run_module, command):
-    host = Host(**{command.replace(":", "_"): [(0, "", "")]})
+    # migrate:status must print what it lists; the others may print anything.
+    output = STATUS_DONE_10 if command == "migrate:status" else ""
+    host = Host(**{command.replace(":", "_"): [(0, output, "")]})
     result = run_module({"app_path": str(release), "command": command}, host, check=True)
     assert result["changed"] is False
     assert len(host.calls) == 1

@@ -586,6 +586,23 @@ def test_a_missing_file_with_create_false_fails(tmp_path, run_module):
     assert result["msg"] == f"{tmp_path / '.env'} does not exist and create is false"
 
 
+def test_check_mode_on_a_new_host_reports_the_file_it_would_make(tmp_path, run_module):
+    path = tmp_path / "shared" / ".env"
+    result = run_module(
+        {"path": str(path), "values": {"APP_ENV": "production"}, "secrets": {"DB_PASSWORD": SECRET}}, check=True
+    )
+    assert result["changed"] is True
+    assert result["keys_added"] == ["APP_ENV", "DB_PASSWORD"]
+    assert SECRET not in str(result)
+    assert not (tmp_path / "shared").exists()
+
+
+def test_a_missing_directory_fails_in_a_real_run(tmp_path, run_module):
+    result = run_module({"path": str(tmp_path / "shared" / ".env"), "values": {"A": "1"}})
+    assert result["failed"] is True
+    assert result["msg"] == f"the directory of {tmp_path / 'shared' / '.env'} does not exist"
+
+
 def test_a_refused_secret_fails_without_showing_it(tmp_path, run_module):
     path = tmp_path / ".env"
     path.write_text(LARAVEL_ENV)
