@@ -1,5 +1,6 @@
 # deenify-ops: the two commands of the README, and the steps they are made of.
-#   make up      a local Deenify stack in containers, converged with playbooks/site.yml
+#   make up      a local Deenify stack in containers, converged with playbooks/site.yml and
+#                the sample app deployed with playbooks/deploy.yml
 #   make test    lint, unit tests, every molecule scenario on Debian 13 and Debian 12
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -17,7 +18,7 @@ DISTROS ?= debian13 debian12
 .PHONY: help up down test lint unit molecule host venv images
 
 help:
-	@echo "make up       build and converge the local stack (containers), then say how to reach it"
+	@echo "make up       build and converge the local stack (containers), deploy the sample app, say how to reach it"
 	@echo "make down     remove the local stack's containers and network"
 	@echo "make test     lint, unit tests and every molecule scenario (DISTROS, JOBS)"
 	@echo "make molecule SCENARIOS='common'   only some scenarios"
@@ -40,6 +41,8 @@ up: host venv
 	@images/build debian13
 	$(BIN)/ansible-playbook playbooks/local/up.yml
 	$(BIN)/ansible-playbook -i inventories/local playbooks/site.yml
+	$(BIN)/ansible-playbook -i inventories/local playbooks/local/sample_app.yml
+	$(BIN)/ansible-playbook -i inventories/local playbooks/deploy.yml
 	@$(BIN)/ansible-playbook -i inventories/local playbooks/local/summary.yml
 
 down: host venv
