@@ -10,8 +10,6 @@ import os
 import re
 import shutil
 import stat
-import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
@@ -21,7 +19,7 @@ from ansible.module_utils.testing import patch_module_args
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.helpers.check_mode import json_report
+from tests.helpers.modules import run_module_adhoc
 
 REPO = Path(__file__).resolve().parents[2]
 # The module imports its logic as ansible.module_utils.app_release, as it does on a host.
@@ -743,48 +741,22 @@ def test_the_module_query_runs_in_check_mode_and_returns_diff_only_when_asked(ru
     assert '"ref": "v1"' in marked["diff"]["after"]
 
 
-def ansible_adhoc(module_name: str, args: dict, *flags: str) -> dict:
-    """Run ``module_name`` on localhost through ansible, as an operator would; return the host's result."""
-    env = {
-        **os.environ,
-        "ANSIBLE_CONFIG": str(REPO / "ansible.cfg"),
-        "ANSIBLE_LOAD_CALLBACK_PLUGINS": "1",
-        "ANSIBLE_STDOUT_CALLBACK": "ansible.posix.json",
-    }
-    command = [
-        str(Path(sys.executable).parent / "ansible"),
-        "localhost",
-        "-i",
-        "localhost,",
-        "-c",
-        "local",
-        "-e",
-        f"ansible_python_interpreter={sys.executable}",
-        "-m",
-        module_name,
-        "-a",
-        json.dumps(args),
-        *flags,
-    ]
-    done = subprocess.run(command, capture_output=True, text=True, env=env, cwd=REPO, timeout=120, check=False)
-    report = json_report(done.stdout)
-    return report["plays"][0]["tasks"][0]["hosts"]["localhost"]
-
-
 def test_the_module_through_ansible_switches_for_real_and_not_in_check_mode(app):
     add_release(app, rid(1), "live")
     add_release(app, rid(2), "building")
     point(app, "current", rid(1))
 
-    marked = ansible_adhoc("app_release", {"root": str(app), "state": "marked", "release": rid(2), "status": "ready"})
+    marked = run_module_adhoc(
+        "app_release", {"root": str(app), "state": "marked", "release": rid(2), "status": "ready"}
+    )
     assert marked["changed"] is True, marked
     before = snapshot(app)
-    checked = ansible_adhoc(
+    checked = run_module_adhoc(
         "app_release", {"root": str(app), "state": "switched", "release": rid(2)}, "--check", "--diff"
     )
     assert checked["changed"] is True, checked
     assert checked["diff"][0]["after"] == f"releases/{rid(2)}\n"
     assert snapshot(app) == before, "a --check run changed the host"
-    switched = ansible_adhoc("app_release", {"root": str(app), "state": "switched", "release": rid(2)})
+    switched = run_module_adhoc("app_release", {"root": str(app), "state": "switched", "release": rid(2)})
     assert (switched["previous_target"], switched["target"]) == (rid(1), rid(2)), switched
     assert os.readlink(app / "current") == f"releases/{rid(2)}"

@@ -8,8 +8,6 @@ import importlib.util
 import json
 import multiprocessing
 import os
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -17,7 +15,7 @@ import ansible.module_utils
 import pytest
 from ansible.module_utils.testing import patch_module_args
 
-from tests.helpers.check_mode import json_report
+from tests.helpers.modules import run_module_adhoc
 
 REPO = Path(__file__).resolve().parents[2]
 # The module imports its logic as ansible.module_utils.deploy_lock, as it does on a host.
@@ -348,44 +346,19 @@ def test_the_module_refusal_carries_the_message_and_the_lock(run_module, lock_pa
     assert result["lock"]["holder"] == AMINA
 
 
-def ansible_adhoc(args: dict, *flags: str) -> dict:
-    """Run deploy_lock on localhost through ansible, as a playbook would; return the host's result."""
-    env = {
-        **os.environ,
-        "ANSIBLE_CONFIG": str(REPO / "ansible.cfg"),
-        "ANSIBLE_LOAD_CALLBACK_PLUGINS": "1",
-        "ANSIBLE_STDOUT_CALLBACK": "ansible.posix.json",
-    }
-    command = [
-        str(Path(sys.executable).parent / "ansible"),
-        "localhost",
-        "-i",
-        "localhost,",
-        "-c",
-        "local",
-        "-e",
-        f"ansible_python_interpreter={sys.executable}",
-        "-m",
-        "deploy_lock",
-        "-a",
-        json.dumps(args),
-        *flags,
-    ]
-    done = subprocess.run(command, capture_output=True, text=True, env=env, cwd=REPO, timeout=120, check=False)
-    return json_report(done.stdout)["plays"][0]["tasks"][0]["hosts"]["localhost"]
-
-
 def test_the_module_through_ansible_takes_refuses_and_releases(lock_path):
-    checked = ansible_adhoc({"path": lock_path, "state": "present", "holder": AMINA}, "--check")
+    checked = run_module_adhoc("deploy_lock", {"path": lock_path, "state": "present", "holder": AMINA}, "--check")
     assert checked["changed"] is True, checked
     assert not os.path.exists(lock_path), "a --check run wrote the lock"
 
-    taken = ansible_adhoc({"path": lock_path, "state": "present", "holder": AMINA})
+    taken = run_module_adhoc("deploy_lock", {"path": lock_path, "state": "present", "holder": AMINA})
     assert taken["changed"] is True, taken
-    refused = ansible_adhoc({"path": lock_path, "state": "present", "holder": RAFIQ, "inventory": "inventories/local"})
+    refused = run_module_adhoc(
+        "deploy_lock", {"path": lock_path, "state": "present", "holder": RAFIQ, "inventory": "inventories/local"}
+    )
     assert refused.get("failed") is True, refused
     assert "is held by amina from ops-laptop (pid 41822)" in refused["msg"]
 
-    released = ansible_adhoc({"path": lock_path, "state": "absent", "token": taken["lock"]["token"]})
+    released = run_module_adhoc("deploy_lock", {"path": lock_path, "state": "absent", "token": taken["lock"]["token"]})
     assert released["removed"] is True, released
     assert not os.path.exists(lock_path)

@@ -13,12 +13,10 @@ from unittest import mock
 
 import ansible.module_utils
 import pytest
-import yaml
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.testing import patch_module_args
 
-from tests.helpers.check_mode import json_report
-from tests.helpers.playbooks import ansible_playbook
+from tests.helpers.modules import run_local_play
 
 REPO = Path(__file__).resolve().parents[2]
 # The module imports its logic as ansible.module_utils.laravel_artisan, as it does on a host.
@@ -754,37 +752,14 @@ def test_the_module_runs_in_a_play(tmp_path):
         },
     ]
     tasks[1]["check_mode"] = True
-    play = [
-        {
-            "name": "Run artisan",
-            "hosts": "localhost",
-            "connection": "local",
-            "gather_facts": False,
-            "vars": {"db_password": DB_PASSWORD},
-            "tasks": tasks,
-        }
-    ]
-    (tmp_path / "play.yml").write_text(yaml.safe_dump(play, sort_keys=False))
-    (tmp_path / "hosts.yml").write_text("all:\n  hosts:\n    localhost:\n")
-    run = ansible_playbook(
-        "-i",
-        "hosts.yml",
-        "-e",
-        f"ansible_python_interpreter={sys.executable}",
-        "play.yml",
-        cwd=tmp_path,
-        extra_env={
-            "ANSIBLE_STDOUT_CALLBACK": "ansible.posix.json",
-            "FAKE_STATE": str(tmp_path / "state.json"),
-            "FAKE_LOG": str(log),
-        },
-        timeout=300,
+    run, results = run_local_play(
+        tmp_path,
+        tasks,
+        play_vars={"db_password": DB_PASSWORD},
+        extra_env={"FAKE_STATE": str(tmp_path / "state.json"), "FAKE_LOG": str(log)},
     )
     assert DB_PASSWORD not in run.stdout + run.stderr, "the environment's secret reached the play's output"
-    report = json_report(run.stdout)
-    preview, cache_preview, migrate, again, status, unknown, slow = (
-        task["hosts"]["localhost"] for task in report["plays"][0]["tasks"]
-    )
+    preview, cache_preview, migrate, again, status, unknown, slow = results
     assert (preview["changed"], preview["migrations_pending"]) == (True, [RECEIPTS]), preview
     assert (cache_preview["changed"], "rc" in cache_preview) == (True, False), cache_preview
     assert (migrate["changed"], migrate["migrations_ran"]) == (True, [RECEIPTS]), migrate

@@ -9,20 +9,17 @@ import os
 import random
 import stat
 import subprocess
-import sys
 from pathlib import Path
 from unittest import mock
 
 import ansible.module_utils
 import pytest
-import yaml
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.testing import patch_module_args
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.helpers.check_mode import json_report
-from tests.helpers.playbooks import ansible_playbook
+from tests.helpers.modules import run_local_play
 
 REPO = Path(__file__).resolve().parents[2]
 # The module imports its logic as ansible.module_utils.laravel_env, as it does on a host.
@@ -642,40 +639,18 @@ def test_the_module_runs_in_a_play_with_check_and_diff(tmp_path):
     settings = {"values": {"APP_ENV": "production", "APP_NAME": "Deenify Donations"}}
     task = {"laravel_env": {"path": str(path), "mode": "0640", "secrets": {"DB_PASSWORD": "{{ db_password }}"}}}
     task["laravel_env"].update(settings)
-    play = [
+    tasks = [
+        {"name": "Preview the change", "check_mode": True, "diff": True, **task},
+        {"name": "Write the file", **task},
+        {"name": "Write it again", "diff": True, **task},
         {
-            "name": "Manage a .env file",
-            "hosts": "localhost",
-            "connection": "local",
-            "gather_facts": False,
-            "vars": {"db_password": SECRET},
-            "tasks": [
-                {"name": "Preview the change", "check_mode": True, "diff": True, **task},
-                {"name": "Write the file", **task},
-                {"name": "Write it again", "diff": True, **task},
-                {
-                    "name": "Refuse a value with a newline",
-                    "laravel_env": {"path": str(path), "secrets": {"APP_KEY": "{{ db_password }}\nX=1"}},
-                    "ignore_errors": True,
-                },
-            ],
-        }
+            "name": "Refuse a value with a newline",
+            "laravel_env": {"path": str(path), "secrets": {"APP_KEY": "{{ db_password }}\nX=1"}},
+            "ignore_errors": True,
+        },
     ]
-    (tmp_path / "play.yml").write_text(yaml.safe_dump(play, sort_keys=False))
-    (tmp_path / "hosts.yml").write_text("all:\n  hosts:\n    localhost:\n")
-    run = ansible_playbook(
-        "-i",
-        "hosts.yml",
-        "-e",
-        f"ansible_python_interpreter={sys.executable}",
-        "play.yml",
-        cwd=tmp_path,
-        extra_env={"ANSIBLE_STDOUT_CALLBACK": "ansible.posix.json"},
-        timeout=300,
-    )
+    run, results = run_local_play(tmp_path, tasks, play_vars={"db_password": SECRET})
     assert SECRET not in run.stdout + run.stderr, "a secret reached the play's output"
-    report = json_report(run.stdout)
-    results = [task["hosts"]["localhost"] for task in report["plays"][0]["tasks"]]
     preview, first, second, refused = results
     assert preview["changed"] is True, preview
     assert preview["keys_changed"] == ["APP_NAME", "APP_ENV", "DB_PASSWORD"], preview
