@@ -27,6 +27,9 @@ return [
             'driver' => 'single',
             'path' => storage_path('logs/laravel.log'),
             'level' => env('LOG_LEVEL', 'info'),
+            // php-fpm and the workers (umask 022) and the scheduler (the deploy account)
+            // write the same file: whoever creates it leaves it writable for the group.
+            'permission' => 0664,
         ],
 
         'stderr' => [
