@@ -161,6 +161,7 @@ failed_migration:
   type: str
 """
 
+import getpass
 import glob
 import os
 
@@ -382,6 +383,11 @@ def run(module: AnsibleModule) -> dict:
                 "cmd": artisan.argv(command, arguments, params["force"]),
                 "msg": f"check mode: {artisan.app_path} holds no artisan yet; php artisan {command} would run there",
             }
+        if os.path.isdir(artisan.app_path) and not os.access(artisan.app_path, os.R_OK | os.X_OK):
+            raise ArtisanError(
+                f"{artisan.app_path} cannot be read by {getpass.getuser()}, who runs artisan: give that account "
+                "read and search permission on the release (and its parents)"
+            )
         raise ArtisanError(f"{artisan.app_path} holds no artisan file; give the release directory of the application")
     if how == "migrate":
         return run_migrate(artisan, arguments, params["force"], module.check_mode)

@@ -683,6 +683,20 @@ def test_a_directory_without_artisan_is_refused(tmp_path, run_module):
     assert result["msg"] == f"{tmp_path} holds no artisan file; give the release directory of the application"
 
 
+def test_a_release_the_account_cannot_read_is_named_as_such(tmp_path, run_module, monkeypatch):
+    # Root, who runs these tests, may read anything: the kernel's answer for another account is played.
+    real_access = os.access
+
+    def access(path, mode) -> bool:
+        return os.fspath(path) != str(tmp_path) and real_access(path, mode)
+
+    monkeypatch.setattr(module.os, "access", access)
+    result = run_module({"app_path": str(tmp_path), "command": "about"}, Host())
+    assert result["failed"] is True
+    assert f"{tmp_path} cannot be read by" in result["msg"], result["msg"]
+    assert "read and search permission" in result["msg"]
+
+
 # the module through ansible-playbook, against a stand-in for php
 
 FAKE_PHP = """\
