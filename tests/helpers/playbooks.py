@@ -13,6 +13,14 @@ import yaml
 ROOT = Path(__file__).resolve().parents[2]
 
 
+def _command(args: tuple[str, ...], operator: bool, extra_env: dict[str, str] | None) -> tuple[list[str], dict]:
+    env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_NOCOLOR="1", **(extra_env or {}))
+    if operator:
+        env.pop("ANSIBLE_STRATEGY", None)
+        env.pop("ANSIBLE_STRATEGY_PLUGINS", None)
+    return [str(Path(sys.executable).with_name("ansible-playbook")), *args], env
+
+
 def ansible_playbook(
     *args: str, cwd: Path, operator: bool = False, timeout: int = 900, extra_env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
@@ -21,14 +29,21 @@ def ansible_playbook(
     ``operator=True`` runs it as an operator would, with Ansible's own strategy rather
     than the Mitogen strategy the molecule scenarios use.
     """
-    env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_NOCOLOR="1", **(extra_env or {}))
-    if operator:
-        env.pop("ANSIBLE_STRATEGY", None)
-        env.pop("ANSIBLE_STRATEGY_PLUGINS", None)
-    return subprocess.run(
-        [str(Path(sys.executable).with_name("ansible-playbook")), *args],
-        cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout, check=False,
-    )  # fmt: skip
+    argv, env = _command(args, operator, extra_env)
+    return subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout, check=False)
+
+
+def start_ansible_playbook(
+    *args: str, cwd: Path, output: Path, extra_env: dict[str, str] | None = None
+) -> subprocess.Popen[bytes]:
+    """ansible-playbook in the background, its output written to ``output``.
+
+    It leads a process group of its own, so that a test can kill it with every worker
+    it forked, as an operator's lost SSH session or Ctrl-C twice would.
+    """
+    argv, env = _command(args, False, extra_env)
+    with output.open("wb") as sink:
+        return subprocess.Popen(argv, cwd=cwd, env=env, stdout=sink, stderr=subprocess.STDOUT, start_new_session=True)
 
 
 def run_role_over_ssh(

@@ -19,6 +19,7 @@ class DispatchJob extends Command
     protected $signature = 'deenify:dispatch
         {kind : receipt|fail|slow}
         {--seconds=30 : How long the slow job works (1-600)}
+        {--hold : The slow job then goes on while storage/app/hold-slow-jobs exists (600 s at most)}
         {--donation= : The donation whose receipt to render; a demo donation is made when absent}';
 
     protected $description = 'Queue a receipt, a failing or a slow job';
@@ -52,8 +53,9 @@ class DispatchJob extends Command
 
                     return self::INVALID;
                 }
-                SlowJob::dispatch($seconds);
-                $this->line("queued SlowJob ({$seconds} s) on {$connection}");
+                $hold = (bool) $this->option('hold');
+                SlowJob::dispatch($seconds, $hold);
+                $this->line("queued SlowJob ({$seconds} s".($hold ? ', then held' : '').") on {$connection}");
 
                 return self::SUCCESS;
 

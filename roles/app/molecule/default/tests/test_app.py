@@ -1,54 +1,99 @@
-"""Deploys of the sample app as visitors and operators see them.
+"""Deploys of the sample app across the stack, as donors and operators see them.
 
-The tests run in order and share one host: v1 is live after converge; v2 (a new
-migration) is deployed under load; a broken release is stopped by the health gate; a
-rollback to v1 is refused for its older schema, then allowed; the deploy lock refuses a
-second deploy and gives way when its holder is gone. They end with v1 live, as converge
-left it, so that the check-mode test that follows finds nothing to change.
+Five containers: web1 and web2 behind a load balancer (lb), the database host (db), and
+the cache host, which also runs the queue workers and the scheduler. Converge deployed v1
+to web1, web2 and cache. The tests run in order: v2 (a new migration) is deployed under
+load while a slow job runs; a broken release is stopped by the health gate; a rollback to
+v1 is refused for its older schema, then allowed; a deploy killed midway completes when
+run again, both from one artifact built on the controller; a second deploy started
+meanwhile is refused; a lock held from elsewhere is refused and removed with unlock.yml.
+They end with v1 live, as converge left it, so that the check-mode test that follows
+finds nothing to change. The load generator talks to the load balancer only.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import re
+import signal
 import socket
 import time
+from datetime import datetime
 
 import pytest
+import testinfra
 import yaml
 
-from tests.helpers.deploys import run_playbook, scenario_dir, write_inventory
-from tests.helpers.instances import address_of
+from tests.helpers.app_host import ROOT_DIR, live, process, running, wait_for
+from tests.helpers.deploys import clone_mirror, run_playbook, scenario_dir, start_playbook, write_inventory
+from tests.helpers.instances import address_of, ephemeral_dir
 from tests.helpers.load import Load
 from tests.helpers.nginx import request
+from tests.helpers.playbooks import ROOT
 
-ROOT_DIR = "/srv/deenify"
+PREFIX = os.environ.get("DEENIFY_INSTANCE_PREFIX", "deenify")
+DISTRO = os.environ.get("MOLECULE_DISTRO", "debian13")
+
+
+def instance(name: str) -> str:
+    return f"{PREFIX}-{name}-{DISTRO}"
+
+
+WEB = [instance("web1"), instance("web2")]
+DB, CACHE, LB = instance("db"), instance("cache"), instance("lb")
+APP_HOSTS = [*WEB, CACHE]
+GROUPS = {"web": WEB, "worker": [CACHE], "scheduler": [CACHE], "db": [DB], "cache": [CACHE]}
+
+STORAGE = f"{ROOT_DIR}/shared/storage"
 SITE = "deenify.test"
-GROUP_VARS = yaml.safe_load((scenario_dir() / "group_vars" / "all.yml").read_text())
+# The stack's inventory variables (molecule.yml links them into molecule's inventory).
+STACK_VARS = ROOT / "tests" / "molecule" / "stack" / "group_vars" / "all.yml"
+GROUP_VARS = yaml.safe_load(STACK_VARS.read_text())
 SECRETS = list(GROUP_VARS["app_env_secrets"].values())
+WORKERS = sum(p.get("numprocs", 2) for p in GROUP_VARS["queue_workers_programs"])
+# The slow job starts when the deploy starts building and is held (storage/app/hold-slow-jobs)
+# until the deploy is over: it runs across the switch however long the build takes.
+HOLD = f"{STORAGE}/app/hold-slow-jobs"
 
 
 @pytest.fixture(scope="module")
-def container(host) -> str:
-    return host.backend.get_hostname()
+def hosts() -> dict:
+    return {name: testinfra.get_host(f"docker://{name}") for name in [*WEB, DB, CACHE]}
 
 
 @pytest.fixture(scope="module")
-def address(container) -> str:
-    return address_of(container)
+def web1(hosts):
+    """The first host of every deploy: the lock lives there, the migrations and the dump before them run there."""
+    return hosts[WEB[0]]
 
 
 @pytest.fixture(scope="module")
-def inventory(container, tmp_path_factory):
-    groups = {group: [container] for group in ("web", "worker", "scheduler", "db", "cache")}
-    return write_inventory(tmp_path_factory.mktemp("deploys"), scenario_dir(), groups)
+def lb() -> str:
+    return address_of(LB)
 
 
-def live(host) -> str:
-    return host.file(f"{ROOT_DIR}/current").linked_to.rsplit("/", 1)[-1]
+@pytest.fixture(scope="module")
+def inventory(tmp_path_factory):
+    return write_inventory(tmp_path_factory.mktemp("deploys"), scenario_dir(), GROUPS, group_vars=STACK_VARS)
+
+
+def live_everywhere(hosts) -> dict[str, str]:
+    return {name: live(hosts[name]) for name in APP_HOSTS}
+
+
+def releases(host) -> set[str]:
+    return set(host.file(f"{ROOT_DIR}/releases").listdir())
 
 
 def state(host, release: str) -> dict:
     return json.loads(host.file(f"{ROOT_DIR}/release-state/{release}.json").content_string)
+
+
+def status_of(host, release: str) -> str:
+    """The release's status; "unknown" for a directory without a state file (a build cut short)."""
+    path = host.file(f"{ROOT_DIR}/release-state/{release}.json")
+    return json.loads(path.content_string)["status"] if path.exists else "unknown"
 
 
 def sha_of(host, tag: str) -> str:
@@ -60,147 +105,292 @@ def assert_no_secret(text: str) -> None:
     assert not leaked, f"secret values in the output: {leaked}"
 
 
-def test_v1_answers_through_nginx_with_its_release_id(host, address):
-    release = live(host)
-    assert state(host, release)["sha"] == sha_of(host, "v1"), state(host, release)
-    page = request(address, "/", SITE)
-    assert page.status == 200, str(page)
-    assert page.headers.get("x-deenify-release") == release, str(page)
-    health = request(address, "/up", SITE)
+def through_lb(lb: str, path: str = "/"):
+    return request(lb, path, SITE)
+
+
+def slow_job_lines(host) -> list[str]:
+    log = host.file(f"{STORAGE}/logs/slow-jobs.log")
+    return log.content_string.splitlines() if log.exists else []
+
+
+def fields(line: str) -> dict[str, str]:
+    found = dict(re.findall(r"(\w+)=(\S+)", line))
+    found["time"] = line.split(" ", 1)[0]
+    return found
+
+
+def test_v1_is_live_on_every_application_host_and_answers_through_the_load_balancer(hosts, lb):
+    serving = live_everywhere(hosts)
+    assert len(set(serving.values())) == 1, serving
+    release = serving[WEB[0]]
+    assert state(hosts[WEB[0]], release)["sha"] == sha_of(hosts[WEB[0]], "v1"), state(hosts[WEB[0]], release)
+    for web in WEB:
+        page = request(address_of(web), "/", SITE)
+        assert (page.status, page.headers.get("x-deenify-release")) == (200, release), f"{web}: {page}"
+    health = through_lb(lb, "/up")
     assert health.status == 200, str(health)
     body = json.loads(health.body)
     assert body["release"] == release, body
+    # The database and Redis answer from their own hosts.
     assert body["checks"] == {"database": "ok", "cache": "ok", "queue": "ok"}, body
 
 
-def test_the_env_file_is_for_the_owner_and_the_application_only(host):
-    env = host.file(f"{ROOT_DIR}/shared/.env")
+def test_the_env_file_is_for_the_owner_and_the_application_only(web1):
+    env = web1.file(f"{ROOT_DIR}/shared/.env")
     assert (env.user, env.group, env.mode) == ("deploy", "deenify", 0o640), (env.user, env.group, oct(env.mode))
-    release_env = host.file(f"{ROOT_DIR}/current/.env")
+    release_env = web1.file(f"{ROOT_DIR}/current/.env")
     assert release_env.is_symlink, "the release has its own .env"
     assert release_env.linked_to == f"{ROOT_DIR}/shared/.env"
     # nginx never serves it.
-    assert host.run("curl -s -o /dev/null -w '%%{http_code}' -H 'Host: %s' http://127.0.0.1/.env", SITE).stdout in {
+    assert web1.run("curl -s -o /dev/null -w '%%{http_code}' -H 'Host: %s' http://127.0.0.1/.env", SITE).stdout in {
         "403", "404"
     }  # fmt: skip
 
 
-def test_laravel_reads_back_every_env_value_as_the_inventory_gave_it(host):
+def test_laravel_reads_back_every_env_value_as_the_inventory_gave_it(web1):
     # The configuration cache of the release holds what Laravel read from .env.
     config = f"{ROOT_DIR}/current/bootstrap/cache/config.php"
-    cached = host.check_output("php -r %s", f"echo json_encode((require '{config}')['app']['name']);")
+    cached = web1.check_output("php -r %s", f"echo json_encode((require '{config}')['app']['name']);")
     assert json.loads(cached) == GROUP_VARS["app_env"]["APP_NAME"], cached
 
 
-def test_v2_is_deployed_under_load_without_a_failed_request(host, address, inventory):
-    before = live(host)
-    with Load(address, SITE, rate=25) as load:
-        time.sleep(2)
-        run = run_playbook(inventory, "deploy.yml", "--diff", app_ref="v2")
-        switched_at = time.monotonic()
+@pytest.fixture
+def held_jobs(hosts):
+    """Slow jobs dispatched with --hold go on until the test ends (or releases them sooner)."""
+    cache = hosts[CACHE]
+    cache.check_output("runuser -u deenify -- touch %s", HOLD)
+    yield
+    cache.check_output("rm -f %s", HOLD)
+
+
+def test_v2_is_deployed_under_load_while_a_job_runs_across_the_switch(hosts, lb, inventory, held_jobs):
+    web1, cache = hosts[WEB[0]], hosts[CACHE]
+    before = live(web1)
+    assert live(cache) == before, "the hosts ran different releases before the deploy"
+    known = len(slow_job_lines(cache))
+    with Load(lb, SITE, rate=25) as load:
+        deploy = start_playbook(inventory, "deploy.yml", "--diff", app_ref="v2")
+        # The job starts once the new release is being built: the migrations, the health
+        # gate, the switch and queue:restart all come while it runs.
+        assert wait_for(lambda: not deploy.running() or releases(cache) - {before}, 180, 0.5), "no release built"
+        assert deploy.running(), f"the deploy ended before it built a release: {deploy.wait()}"
+        cache.check_output(
+            "cd %s/current && runuser -u deenify -- php artisan deenify:dispatch slow --seconds=2 --hold", ROOT_DIR
+        )
+        started = wait_for(lambda: [line for line in slow_job_lines(cache)[known:] if " slow-job started " in line], 20)
+        assert started, f"no worker started the slow job within 20 s: {slow_job_lines(cache)[known:]}"
+        job = fields(started[0])
+        run = deploy.wait()
+        deployed_at = time.monotonic()
         time.sleep(3)
     assert run.rc == 0, str(run)
     assert_no_secret(run.raw)
-    after = live(host)
+
+    # Every application host runs v2.
+    after = live(web1)
     assert after != before, "still the same release"
-    assert state(host, after)["sha"] == sha_of(host, "v2"), state(host, after)
+    assert live_everywhere(hosts) == dict.fromkeys(APP_HOSTS, after)
+    assert state(web1, after)["sha"] == sha_of(web1, "v2"), state(web1, after)
+
+    # No donor saw an error, and the old release stopped answering when the new one started.
     assert len(load.answers) >= 50, load.summary()
     assert load.rate_seen() >= 20, load.summary()
     assert not load.failures(), load.summary()
-    assert load.releases_in_order() == [before, after], load.summary()
-    late = [a for a in load.in_order() if a.sent > switched_at]
-    assert late, load.summary()
-    assert all(a.release == after for a in late), load.summary()
+    answers = load.in_order()
+    assert {a.release for a in answers} == {before, after}, load.summary()
+    old = [a.sent for a in answers if a.release == before]
+    new = [a.sent for a in answers if a.release == after]
+    # Both web hosts switch in one task: v1 and v2 overlap for well under two seconds.
+    assert max(old) - min(new) < 2.0, f"v1 answered {max(old) - min(new):.1f} s after v2 first did; {load.summary()}"
+    assert all(a.release == after for a in answers if a.sent > deployed_at), load.summary()
+
+    # The job ran to its end on the worker and the code that took it...
+    def finished() -> list[str]:
+        mine = f"job={job['job']} "
+        return [line for line in slow_job_lines(cache) if " slow-job finished " in line and mine in line]
+
+    assert not finished(), "the held job ended before the deploy did"
+    cache.check_output("rm -f %s", HOLD)
+    done = wait_for(finished, timeout=30)
+    assert done, f"job {job['job']} never finished: {slow_job_lines(cache)[known:]}"
+    end = fields(done[0])
+    assert (job["release"], end["release"], end["pid"]) == (before, before, job["pid"]), (job, end)
+    switched = int(cache.check_output("stat -c %%Y %s/current", ROOT_DIR))
+    began, ended = (datetime.fromisoformat(job["time"]).timestamp(), datetime.fromisoformat(end["time"]).timestamp())
+    assert began <= switched < ended, f"the job ran {job['time']} to {end['time']}, the switch was at {switched}"
+
+    # ...and then every worker came back on the new release.
+    def all_on_the_new_release() -> bool:
+        pids = running(cache)
+        try:
+            cwds = {process(cache, pid)["cwd"] for pid in pids.values()}
+        except AssertionError:  # a worker exited between the two questions
+            return False
+        return len(pids) == WORKERS and cwds == {f"{ROOT_DIR}/releases/{after}"}
+
+    if not wait_for(all_on_the_new_release, timeout=30):
+        cwds = {name: process(cache, pid)["cwd"] for name, pid in running(cache).items()}
+        pytest.fail(f"the workers are not all back in the new release {after} within 30 s: {cwds}")
+    assert int(job["pid"]) not in running(cache).values(), "the worker that ran the slow job never restarted"
 
 
-def test_the_migration_ran_once_after_a_dump_of_the_database(host):
-    release = live(host)
-    dump = host.file(f"{ROOT_DIR}/backups/{release}.sql.gz")
+def test_the_migration_ran_once_after_a_dump_of_the_database(hosts):
+    web1, db = hosts[WEB[0]], hosts[DB]
+    release = live(web1)
+    dump = web1.file(f"{ROOT_DIR}/backups/{release}.sql.gz")
     assert dump.exists, f"{release}: no dump"
     assert (dump.user, dump.mode) == ("deploy", 0o600), (dump.user, oct(dump.mode))
-    content = host.check_output("zcat %s", dump.path)
+    content = web1.check_output("zcat %s", dump.path)
     assert "CREATE TABLE `payment_attempts`" in content, content[:500]
     assert "fee_minor" not in content, "the dump was taken after the migration"
-    columns = host.check_output("mariadb -N -e 'SHOW COLUMNS FROM deenify.payment_attempts'")
-    assert "fee_minor" in columns, columns
+    # One host migrated: the others took no dump, and the database recorded the migration once.
+    for other in (WEB[1], CACHE):
+        assert not hosts[other].file(f"{ROOT_DIR}/backups/{release}.sql.gz").exists, f"{other} dumped too"
+    assert "fee_minor" in db.check_output("mariadb -N -e 'SHOW COLUMNS FROM deenify.payment_attempts'")
+    query = "SELECT COUNT(*) FROM deenify.migrations WHERE migration LIKE '%add_fee_to_payment_attempts'"
+    count = db.check_output("mariadb -N -e %s", query)
+    assert count == "1", count
 
 
-def test_a_release_that_fails_its_health_check_never_gets_traffic(host, address, inventory):
-    serving = live(host)
-    run = run_playbook(inventory, "deploy.yml", app_ref="broken")
+def test_a_release_that_fails_its_health_check_never_gets_traffic(hosts, lb, inventory):
+    web1 = hosts[WEB[0]]
+    serving = live(web1)
+    with Load(lb, SITE, rate=25) as load:
+        run = run_playbook(inventory, "deploy.yml", app_ref="broken")
     assert run.rc != 0, str(run)
     assert "failed its health check" in run.output, str(run)
     assert "GET /up answered 500" in run.output, str(run)
     assert f"The live release {serving} keeps serving" in run.output, str(run)
-    assert live(host) == serving
-    page = request(address, "/", SITE)
-    assert page.status == 200, str(page)
-    assert page.headers.get("x-deenify-release") == serving, str(page)
-    states = [state(host, name.removesuffix(".json")) for name in host.file(f"{ROOT_DIR}/release-state").listdir()]
-    failed = [s for s in states if s["status"] == "failed"]
-    assert [s["sha"] for s in failed] == [sha_of(host, "broken")], states
+    assert live_everywhere(hosts) == dict.fromkeys(APP_HOSTS, serving)
+    assert not load.failures(), load.summary()
+    assert load.releases_in_order() == [serving], load.summary()
+    # The release is marked failed on every host that built it, the cache host included,
+    # whose part of the build went well: no host counts it as good.
+    broken = sha_of(web1, "broken")
+    for name in APP_HOSTS:
+        failed = [state(hosts[name], r) for r in releases(hosts[name]) if status_of(hosts[name], r) == "failed"]
+        assert [s["sha"] for s in failed] == [broken], f"{name}: {failed}"
+    # The failed deploy gave its lock back: the next one needs no takeover.
+    assert not web1.file(f"{ROOT_DIR}/deploy.lock").exists, web1.file(f"{ROOT_DIR}/deploy.lock").content_string
 
 
-def test_a_rollback_to_code_older_than_the_schema_is_refused(host, inventory):
-    serving = live(host)
+def test_a_rollback_to_code_older_than_the_schema_is_refused(hosts, inventory):
+    serving = live_everywhere(hosts)
     run = run_playbook(inventory, "rollback.yml")
     assert run.rc != 0, str(run)
     assert "predates migrations the database has run" in run.output, str(run)
     assert "add_fee_to_payment_attempts" in run.output, str(run)
-    assert live(host) == serving
+    assert live_everywhere(hosts) == serving
+    assert not hosts[WEB[0]].file(f"{ROOT_DIR}/deploy.lock").exists, "the refused rollback kept the lock"
 
 
-def test_a_rollback_returns_to_v1_within_seconds(host, address, inventory):
-    with Load(address, SITE, rate=25) as load:
+def test_a_rollback_returns_every_host_to_v1_within_seconds(hosts, lb, inventory):
+    with Load(lb, SITE, rate=25) as load:
         time.sleep(1)
         started = time.monotonic()
         run = run_playbook(inventory, "rollback.yml", app_allow_schema_rollback="true")
-        took = time.monotonic() - started
+        done_at = time.monotonic()
         time.sleep(2)
     assert run.rc == 0, str(run)
-    assert state(host, live(host))["sha"] == sha_of(host, "v1")
+    back = live(hosts[WEB[0]])
+    assert state(hosts[WEB[0]], back)["sha"] == sha_of(hosts[WEB[0]], "v1")
+    assert live_everywhere(hosts) == dict.fromkeys(APP_HOSTS, back)
     assert not load.failures(), load.summary()
-    assert load.releases_in_order()[-1] == live(host), load.summary()
-    print(f"rollback: {took:.1f} s from command to switched, {load.summary()}")
+    assert all(a.release == back for a in load.in_order() if a.sent > done_at), load.summary()
+    print(f"rollback: {done_at - started:.1f} s from command to switched, {load.summary()}")
 
 
-def write_lock(host, holder: dict, acquired: float) -> None:
-    lock = {"token": "0" * 32, "holder": holder, "acquired": acquired, "ttl": 3600,
-            "acquired_iso": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(acquired))}  # fmt: skip
-    host.run("printf '%%s' %s > %s/deploy.lock", json.dumps(lock).replace("'", ""), ROOT_DIR)
+def test_a_deploy_killed_midway_completes_when_run_again_from_one_artifact(hosts, lb, inventory, tmp_path_factory):
+    web1 = hosts[WEB[0]]
+    serving = live(web1)
+    known = releases(web1)
+    # A new release of the live code (so that the check-mode test after these still finds
+    # v1), built once on the controller from its copy of the repository the hosts have.
+    artifacts = tmp_path_factory.mktemp("artifacts")
+    repository = clone_mirror(ephemeral_dir() / "sample-app.bundle", tmp_path_factory.mktemp("controller") / "repo.git")
+    options = {"app_ref": "v1", "app_force_release": "true", "app_source": "artifact",
+               "app_artifact_repository": repository, "app_artifact_dir": artifacts}  # fmt: skip
+
+    first = start_playbook(inventory, "deploy.yml", **options)
+    assert wait_for(lambda: not first.running() or releases(web1) - known, 180, 0.5), "no release built"
+    assert first.running(), f"the deploy ended before it built a release: {first.wait()}"
+    killed = first.kill()
+    assert killed.rc == -signal.SIGKILL, str(killed)
+    # Nothing switched; the dead run's lock is still there.
+    assert live_everywhere(hosts) == dict.fromkeys(APP_HOSTS, serving)
+    assert through_lb(lb).headers.get("x-deenify-release") == serving
+    lock = json.loads(web1.file(f"{ROOT_DIR}/deploy.lock").content_string)
+    assert lock["holder"]["pid"] == first.pid, lock
+
+    with Load(lb, SITE, rate=25) as load:
+        again = run_playbook(inventory, "deploy.yml", **options)
+    assert again.rc == 0, str(again)
+    assert f"Took over the deploy lock {ROOT_DIR}/deploy.lock from" in again.output, str(again)
+    assert not load.failures(), load.summary()
+    now = live(web1)
+    assert now not in known, f"{now} is not a new release"
+    assert live_everywhere(hosts) == dict.fromkeys(APP_HOSTS, now)
+    assert through_lb(lb).headers.get("x-deenify-release") == now
+    sha = sha_of(web1, "v1")
+    assert state(web1, now)["sha"] == sha
+    # One artifact, complete (no .part of the killed build left), and the same bytes on
+    # every host: what Composer and the asset build wrote on the controller.
+    built = sorted(p.name for p in artifacts.iterdir() if p.is_file())
+    assert built == [f"deenify-{sha}.tar.gz"], built
+    for path in ("vendor/composer/autoload_classmap.php", "public/build/manifest.json"):
+        sums = {
+            name: hosts[name].check_output("sha256sum %s/releases/%s/%s", ROOT_DIR, now, path).split()[0]
+            for name in APP_HOSTS
+        }
+        assert len(set(sums.values())) == 1, f"{path}: {sums}"
+    # What the killed run left half built never went live.
+    for left in releases(web1) - known - {now}:
+        assert status_of(web1, left) != "live", left
+    assert not web1.file(f"{ROOT_DIR}/deploy.lock").exists
 
 
-def test_a_second_deploy_is_refused_while_another_holds_the_lock(host, inventory):
+def test_a_second_deploy_started_meanwhile_is_refused_naming_the_first(hosts, inventory):
+    web1 = hosts[WEB[0]]
+    serving = live(web1)
+    # v1 is live: the first deploy takes the lock, finds nothing to build and gives it back.
+    first = start_playbook(inventory, "deploy.yml", app_ref="v1")
+    assert wait_for(lambda: not first.running() or web1.file(f"{ROOT_DIR}/deploy.lock").exists, 60, 0.2)
+    assert first.running(), f"the first deploy ended before the second could start: {first.wait()}"
+    second = run_playbook(inventory, "deploy.yml", app_ref="v1")
+    done = first.wait()
+    assert done.rc == 0, str(done)
+    assert second.rc != 0, str(second)
+    assert f"from {socket.gethostname()} (pid {first.pid})" in second.output, str(second)
+    assert "for release v1" in second.output, str(second)
+    assert live_everywhere(hosts) == dict.fromkeys(APP_HOSTS, serving)
+    assert not web1.file(f"{ROOT_DIR}/deploy.lock").exists, "the first deploy did not give the lock back"
+
+
+def test_a_lock_held_from_another_controller_is_refused_until_unlock(web1, inventory):
     other = {"user": "rahim", "controller": "laptop-of-rahim", "pid": 4242, "started": "1", "release": "v9.9.9"}
-    write_lock(host, other, time.time())
+    lock = {"token": "0" * 32, "holder": other, "acquired": time.time(), "ttl": 3600,
+            "acquired_iso": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}  # fmt: skip
+    web1.run("printf '%%s' %s > %s/deploy.lock", json.dumps(lock).replace("'", ""), ROOT_DIR)
+    serving = live(web1)
     run = run_playbook(inventory, "deploy.yml", app_ref="v2")
     assert run.rc != 0, str(run)
     assert "held by rahim from laptop-of-rahim (pid 4242)" in run.output, str(run)
     assert "for release v9.9.9" in run.output, str(run)
-    assert state(host, live(host))["sha"] == sha_of(host, "v1"), "the refused deploy changed the live release"
+    assert live(web1) == serving, "the refused deploy changed the live release"
 
     unlock = run_playbook(inventory, "unlock.yml")
     assert unlock.rc == 0, str(unlock)
     assert "rahim" in unlock.output, str(unlock)
-    assert not host.file(f"{ROOT_DIR}/deploy.lock").exists
+    assert not web1.file(f"{ROOT_DIR}/deploy.lock").exists
 
 
-def test_a_lock_left_by_a_deploy_that_died_here_is_taken_over(host, inventory):
-    # A process of this controller that has exited: its pid is free.
-    gone = {"user": "ops", "controller": socket.gethostname(), "pid": 2**22 - 7, "started": "1", "release": "v1"}
-    write_lock(host, gone, time.time())
-    run = run_playbook(inventory, "deploy.yml", app_ref="v1")
-    assert run.rc == 0, str(run)
-    assert "Took over the deploy lock /srv/deenify/deploy.lock from ops" in run.output, str(run)
-    assert not host.file(f"{ROOT_DIR}/deploy.lock").exists, "the deploy did not give the lock back"
-
-
-def test_old_releases_are_removed_but_the_live_previous_and_failed_stay(host):
-    releases = host.file(f"{ROOT_DIR}/releases").listdir()
-    statuses = {r: state(host, r)["status"] for r in releases}
-    assert live(host) in releases, statuses
-    assert "failed" in statuses.values(), statuses
-    assert len([s for s in statuses.values() if s != "failed"]) <= GROUP_VARS.get("app_keep_releases", 5), statuses
-    # The bookkeeping matches what nginx serves, and the release a rollback would return to is kept.
-    assert statuses[live(host)] == "live", statuses
-    assert "retired" in statuses.values(), statuses
+def test_old_releases_are_removed_but_the_live_previous_and_failed_stay(hosts):
+    for name in APP_HOSTS:
+        statuses = {r: status_of(hosts[name], r) for r in releases(hosts[name])}
+        assert statuses[live(hosts[name])] == "live", f"{name}: {statuses}"
+        good = [s for s in statuses.values() if s in {"live", "ready", "retired"}]
+        assert len(good) <= GROUP_VARS.get("app_keep_releases", 5), f"{name}: {statuses}"
+        # The release a rollback would return to is kept, and so is the newest failed one.
+        assert "retired" in statuses.values(), f"{name}: {statuses}"
+        assert "failed" in statuses.values(), f"{name}: {statuses}"
