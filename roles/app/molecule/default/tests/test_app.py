@@ -55,6 +55,10 @@ WORKERS = sum(p.get("numprocs", 2) for p in GROUP_VARS["queue_workers_programs"]
 # The slow job starts when the deploy starts building and is held (storage/app/hold-slow-jobs)
 # until the deploy is over: it runs across the switch however long the build takes.
 HOLD = f"{STORAGE}/app/hold-slow-jobs"
+# Requests per second through the load balancer: the deploy and the rollback are proved under
+# load (at least 20/s); the other runs only need a probe now and then to see who serves.
+LOAD_RATE = 25
+PROBE_RATE = 2
 
 
 @pytest.fixture(scope="module")
@@ -169,7 +173,7 @@ def test_v2_is_deployed_under_load_while_a_job_runs_across_the_switch(hosts, lb,
     before = live(web1)
     assert live(cache) == before, "the hosts ran different releases before the deploy"
     known = len(slow_job_lines(cache))
-    with Load(lb, SITE, rate=25) as load:
+    with Load(lb, SITE, rate=LOAD_RATE) as load:
         deploy = start_playbook(inventory, "deploy.yml", "--diff", app_ref="v2")
         # The job starts once the new release is being built: the migrations, the health
         # gate, the switch and queue:restart all come while it runs.
@@ -256,7 +260,7 @@ def test_the_migration_ran_once_after_a_dump_of_the_database(hosts):
 def test_a_release_that_fails_its_health_check_never_gets_traffic(hosts, lb, inventory):
     web1 = hosts[WEB[0]]
     serving = live(web1)
-    with Load(lb, SITE, rate=25) as load:
+    with Load(lb, SITE, rate=PROBE_RATE) as load:
         run = run_playbook(inventory, "deploy.yml", app_ref="broken")
     assert run.rc != 0, str(run)
     assert "failed its health check" in run.output, str(run)
@@ -286,7 +290,7 @@ def test_a_rollback_to_code_older_than_the_schema_is_refused(hosts, inventory):
 
 
 def test_a_rollback_returns_every_host_to_v1_within_seconds(hosts, lb, inventory):
-    with Load(lb, SITE, rate=25) as load:
+    with Load(lb, SITE, rate=LOAD_RATE) as load:
         time.sleep(1)
         started = time.monotonic()
         run = run_playbook(inventory, "rollback.yml", app_allow_schema_rollback="true")
@@ -323,7 +327,7 @@ def test_a_deploy_killed_midway_completes_when_run_again_from_one_artifact(hosts
     lock = json.loads(web1.file(f"{ROOT_DIR}/deploy.lock").content_string)
     assert lock["holder"]["pid"] == first.pid, lock
 
-    with Load(lb, SITE, rate=25) as load:
+    with Load(lb, SITE, rate=PROBE_RATE) as load:
         again = run_playbook(inventory, "deploy.yml", **options)
     assert again.rc == 0, str(again)
     assert f"Took over the deploy lock {ROOT_DIR}/deploy.lock from" in again.output, str(again)
