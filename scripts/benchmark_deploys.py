@@ -6,7 +6,8 @@
 Each round:
   deploy    playbooks/deploy.yml -e app_force_release=true: a new release of the same
             commit, so no dependency changes; timed from the command to its exit.
-  rollback  playbooks/rollback.yml: timed from the command to the first response of
+  rollback  playbooks/rollback.yml back to the release served before the deploy (named
+            with app_rollback_to): timed from the command to the first response of
             http://localhost:8080/ that carries the previous release's id (traffic
             switched), and to the command's exit.
 The stack is left serving the release it served before the first round's deploy, with
@@ -70,16 +71,16 @@ class SwitchWatch(threading.Thread):
         self.target = target
         self.started = time.monotonic()
         self.switched: float | None = None
-        self._stop = threading.Event()
+        self._finished = threading.Event()
 
     def run(self) -> None:
-        while not self._stop.is_set() and self.switched is None:
+        while not self._finished.is_set() and self.switched is None:
             if serving(self.port) == self.target:
                 self.switched = time.monotonic() - self.started
-            self._stop.wait(0.02)
+            self._finished.wait(0.02)
 
     def stop(self) -> None:
-        self._stop.set()
+        self._finished.set()
         self.join(timeout=5)
 
 
@@ -117,7 +118,8 @@ def main(argv: list[str] | None = None) -> int:
 
         watch = SwitchWatch(port, target=live)
         watch.start()
-        rc, took = run(playbook("rollback.yml"), log)
+        # Named: the release that served before this round's deploy.
+        rc, took = run(playbook("rollback.yml", "-e", f"app_rollback_to={live}"), log)
         watch.stop()
         if rc != 0 or watch.switched is None:
             now = serving(port) or "nothing"
