@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 import re
-import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from datetime import datetime
@@ -57,10 +56,7 @@ def beats_since(host, since: float) -> list[str]:
 
 
 def wait_for_beat(host, since: float) -> list[str]:
-    deadline = time.monotonic() + BEAT_WAIT
-    while not (beats := beats_since(host, since)) and time.monotonic() < deadline:
-        time.sleep(2)
-    return beats
+    return wait_for(lambda: beats_since(host, since), BEAT_WAIT, interval=2)
 
 
 def now(host) -> float:
