@@ -31,6 +31,8 @@ options:
       - C(switched) points O(link) at C(releases/<release>). For C(current) it also marks that release
         C(live), and the release it replaces (and any other still marked C(live)) C(retired).
         When the link already points there and the bookkeeping is right, nothing changes.
+      - A switch of C(current) to a newer release records in its state C(replaced), the release it
+        replaced; a switch back to an older one (a rollback) leaves the target's C(replaced) as it was.
       - C(pruned) removes old releases with their state files; see O(keep) and O(protect).
     type: str
     choices: [query, marked, switched, pruned]
@@ -39,6 +41,8 @@ options:
     description:
       - The release id, a plain directory name under C(releases/) matching O(id_pattern).
       - Required with O(state=marked) and O(state=switched).
+      - With O(state=switched), C(previous) names the host's rollback target (RV(previous) of a query,
+        found in the same scan); the task fails when there is none.
     type: str
   status:
     description:
@@ -51,7 +55,7 @@ options:
   data:
     description:
       - Keys merged into the state file (sha, ref, migrations applied, the health check's answer on
-        failure, times). The keys C(id), C(path) and C(status) are the module's own.
+        failure, times). The keys C(id), C(path), C(status) and C(replaced) are the module's own.
       - With O(state=switched) and O(link=current), merged into the state of the release made live.
     type: dict
   keep:
@@ -131,12 +135,13 @@ EXAMPLES = r"""
     data:
       went_live: "{{ now(utc=true).isoformat() }}"
 
-- name: Roll back to the previous release
+- name: Put the rollback target behind the preview port, and read the releases
   app_release:
     root: /srv/deenify
     state: switched
-    release: "{{ __app_releases.previous }}"
-  when: __app_releases.previous is not none
+    link: candidate
+    release: previous
+  register: __app_releases
 
 - name: Remove old releases, keeping what the other web hosts serve
   app_release:
@@ -152,7 +157,7 @@ releases:
     - With O(state=query), the releases oldest first. Each has C(id), C(status) (C(unknown) without a
       usable state file), C(sha), C(ref), C(created), C(path), and the keys recorded with O(data).
     - C(state_error) says why a state file could not be read.
-  returned: state is query
+  returned: state is query or switched (with switched, as the switch found them, before it changed anything)
   type: list
   elements: dict
   sample:
@@ -160,21 +165,24 @@ releases:
        created: "2025-01-01T12:00:00Z", path: /srv/deenify/releases/20250101T120000Z-0123abc}
 current:
   description: The id C(current) points at, or null.
-  returned: state is query
+  returned: state is query or switched
   type: str
 candidate:
   description: The id C(candidate) points at, or null.
-  returned: state is query
+  returned: state is query or switched
   type: str
 previous:
   description:
-    - The newest release older than C(current) with status C(ready) or C(retired) (or C(live) left from a
-      switch that stopped before its bookkeeping); never C(failed), C(building) or C(unknown). Null if none.
-  returned: state is query
+    - The release that served before C(current) went live (its state's C(replaced), recorded by a forward
+      switch) when it can still serve; otherwise the newest release older than C(current) that can.
+    - It can serve with status C(ready) or C(retired) (or C(live) left from a switch that stopped before its
+      bookkeeping); never C(failed), C(building) or C(unknown). Null if none.
+    - After deploy A, a rollback to X and deploy B, it is X, not A.
+  returned: state is query or switched
   type: str
 rollback_targets:
-  description: The ids that may be rolled back to, newest first; the first is RV(previous).
-  returned: state is query
+  description: The ids older than C(current) that may be rolled back to, RV(previous) first, then newest first.
+  returned: state is query or switched
   type: list
   elements: str
 orphaned_states:

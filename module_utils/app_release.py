@@ -22,13 +22,16 @@ import uuid
 DEFAULT_ID_PATTERN = r"^[0-9]{8}T[0-9]{6}Z-[0-9a-f]{7,40}$"
 STATUSES = ("building", "ready", "failed", "live", "retired")
 LINKS = ("current", "candidate")
+# The release option's name for the rollback target of the host (query's previous).
+PREVIOUS = "previous"
 # Releases that served or could serve traffic; `keep` counts these.
 SERVABLE = frozenset({"ready", "retired", "live"})
 # A release marked live that current no longer points at is one whose switch stopped
 # before its bookkeeping was done: it served traffic, so it is as good as retired.
 ROLLBACK_STATUSES = frozenset({"ready", "retired", "live"})
 UNSAFE_FOR_CURRENT = frozenset({"failed", "building"})
-RESERVED_KEYS = frozenset({"id", "path", "status"})
+# `replaced` is the release current pointed at when this one went live by a forward switch.
+RESERVED_KEYS = frozenset({"id", "path", "status", "replaced"})
 _TRASH_SUFFIX = ".removing"
 _EXAMPLE_ID = "20250101T120000Z-0123abc"
 
@@ -203,6 +206,12 @@ def scan(layout: Layout) -> dict:
             for release in reversed(releases)
             if release["id"] < current and release["status"] in ROLLBACK_STATUSES
         ]
+        # The release that served before current went live comes first: after deploy A,
+        # a rollback to X and deploy B, B replaced X, and A was the one rolled back from.
+        replaced = next((r.get("replaced") for r in releases if r["id"] == current), None)
+        if replaced in targets:
+            targets.remove(replaced)
+            targets.insert(0, replaced)
     return {
         "releases": releases,
         "current": current,
@@ -267,8 +276,11 @@ def write_json_atomically(path: str, content: dict, mode: int = 0o640) -> None:
     _fsync_dir(directory)
 
 
-def _plan_state(layout: Layout, release: str, status: str | None, data: dict | None) -> dict:
-    """Before and after content of ``release``'s state file once ``status`` and ``data`` are merged."""
+def _plan_state(layout: Layout, release: str, status: str | None, data: dict | None, own: dict | None = None) -> dict:
+    """Before and after content of ``release``'s state file once ``status``, ``data`` and ``own`` are merged.
+
+    ``own`` carries keys the module itself keeps (RESERVED_KEYS), which ``data`` may not.
+    """
     path = layout.state_file(release)
     before, error = _read_state(path)
     if error:
@@ -281,10 +293,11 @@ def _plan_state(layout: Layout, release: str, status: str | None, data: dict | N
     if clashes:
         raise ReleaseError(
             f"data for release {release} carries {', '.join(clashes)}, which the module sets itself; "
-            "pass the status as the status option and leave id and path out"
+            "pass the status as the status option and leave id, path and replaced out"
         )
     after = dict(before or {})
     after.update(data or {})
+    after.update(own or {})
     after["id"] = release
     if status is not None:
         after["status"] = status
@@ -361,10 +374,23 @@ def switch(
     check_mode: bool = False,
     id_pattern: str = DEFAULT_ID_PATTERN,
 ) -> dict:
-    """Point ``link`` at ``release``; for current, also mark it live and the release it replaces retired."""
+    """Point ``link`` at ``release``; for current, also mark it live and the release it replaces retired.
+
+    ``release`` may be PREVIOUS: the rollback target ``query`` calls previous, found in the
+    same scan, so that a rollback puts it behind the preview port in one step.
+    """
     if link not in LINKS:
         raise ReleaseError(f"link {link!r} is not one of {', '.join(LINKS)}")
     layout = Layout(root, id_pattern)
+    if release == PREVIOUS:
+        found = scan(layout)
+        if found["previous"] is None:
+            seen = ", ".join(f"{entry['id']} ({entry['status']})" for entry in found["releases"]) or "none"
+            raise ReleaseError(
+                f"there is no earlier good release on this host to switch {link} to "
+                f"(current: {found['current'] or 'none'}; releases: {seen})"
+            )
+        release = found["previous"]
     release = layout.require_release(release)
     found = scan(layout)
     info = found["links"][link]
@@ -385,7 +411,12 @@ def switch(
     if link == "current":
         if "state_error" in entry:
             raise ReleaseError(f"cannot record release {release} as live: {entry['state_error']}; move it aside first")
-        plans.append(_plan_state(layout, release, "live", data))
+        own = {}
+        # Only a forward switch says what it replaced: a rollback leaves the target's own
+        # history, so a second rollback goes on back along the deploys.
+        if relink and info["id"] is not None and info["id"] < release:
+            own["replaced"] = info["id"]
+        plans.append(_plan_state(layout, release, "live", data, own))
         for other in found["releases"]:
             if other["id"] == release:
                 continue
@@ -418,6 +449,12 @@ def switch(
         "link": link,
         "target": release,
         "previous_target": previous_target,
+        # The releases as the switch found them, as query reports them.
+        "releases": found["releases"],
+        "current": found["current"],
+        "candidate": found["candidate"],
+        "previous": found["previous"],
+        "rollback_targets": found["rollback_targets"],
         "marked": [{"id": plan["id"], "status": plan["after"]["status"]} for plan in plans],
         "diff": diff,
         "warnings": warnings + found["warnings"],

@@ -404,9 +404,115 @@ def test_switch_marks_the_new_release_live_and_the_old_ones_retired(app):
         "status": "live",
         "sha": "c0ffee1",
         "went_live": "2025-01-01T10:00:00Z",
+        "replaced": rid(2),
     }
     assert [state_of(app, rid(h))["status"] for h in (1, 2)] == ["retired", "retired"]
     assert core.query(str(app))["previous"] == rid(2)
+
+
+def test_previous_is_the_release_live_before_not_the_newest_older_one(app):
+    """Deploy A over X, roll back to X, deploy B: a plain rollback returns to X, not to A."""
+    x, a, b = rid(1), rid(2), rid(3)
+    add_release(app, x, "live")
+    point(app, "current", x)
+    add_release(app, a, "ready")
+    core.switch(str(app), a)
+    assert state_of(app, a)["replaced"] == x
+    assert core.query(str(app))["previous"] == x
+
+    core.switch(str(app), x)  # the rollback
+    assert "replaced" not in state_of(app, x), "a rollback rewrote its target's history"
+    add_release(app, b, "ready")
+    core.switch(str(app), b)
+
+    found = core.query(str(app))
+    assert state_of(app, b)["replaced"] == x
+    assert found["previous"] == x, found
+    assert found["rollback_targets"] == [x, a], "A may still be named, after the one that served before"
+
+
+def test_two_rollbacks_walk_back_along_the_deploys(app):
+    w, x, a = rid(1), rid(2), rid(3)
+    add_release(app, w, "live")
+    point(app, "current", w)
+    for release in (x, a):
+        add_release(app, release, "ready")
+        core.switch(str(app), release)
+    core.switch(str(app), core.query(str(app))["previous"])
+    assert core.query(str(app))["current"] == x
+    assert core.query(str(app))["previous"] == w, "the second rollback should go to what X replaced"
+
+
+@pytest.mark.parametrize("status", ["failed", "building", None])
+def test_a_replaced_release_that_cannot_serve_is_not_previous(app, status):
+    add_release(app, rid(1), "retired")
+    add_release(app, rid(2), status)
+    add_release(app, rid(3), "live", replaced=rid(2))
+    point(app, "current", rid(3))
+    found = core.query(str(app))
+    assert found["previous"] == rid(1), found
+    assert rid(2) not in found["rollback_targets"]
+
+
+def test_a_replaced_release_that_is_gone_falls_back_to_the_newest_older_one(app):
+    add_release(app, rid(1), "retired")
+    add_release(app, rid(2), "retired")
+    add_release(app, rid(4), "live", replaced=rid(3))
+    point(app, "current", rid(4))
+    assert core.query(str(app))["previous"] == rid(2)
+
+
+def test_switching_to_the_live_release_again_keeps_what_it_replaced(app):
+    add_release(app, rid(1), "live")
+    point(app, "current", rid(1))
+    add_release(app, rid(2), "ready")
+    core.switch(str(app), rid(2))
+    again = core.switch(str(app), rid(2))
+    assert again["changed"] is False, again
+    assert state_of(app, rid(2))["replaced"] == rid(1)
+
+
+def test_previous_as_the_release_switches_to_the_rollback_target_and_reports_the_releases(app):
+    add_release(app, rid(1), "retired")
+    add_release(app, rid(2), "failed")
+    add_release(app, rid(3), "live", replaced=rid(1))
+    point(app, "current", rid(3))
+    point(app, "candidate", rid(3))
+
+    result = core.switch(str(app), core.PREVIOUS, link="candidate")
+
+    assert (result["target"], result["previous_target"]) == (rid(1), rid(3))
+    assert os.readlink(app / "candidate") == f"releases/{rid(1)}"
+    assert os.readlink(app / "current") == f"releases/{rid(3)}", "only the candidate link moved"
+    assert (result["current"], result["previous"], result["rollback_targets"]) == (rid(3), rid(1), [rid(1)])
+    assert [r["id"] for r in result["releases"]] == [rid(1), rid(2), rid(3)]
+    assert state_of(app, rid(1))["status"] == "retired", "the preview changed no bookkeeping"
+
+
+def test_previous_as_the_release_fails_naming_what_is_there_when_there_is_none(app):
+    add_release(app, rid(1), "failed")
+    add_release(app, rid(2), "live")
+    point(app, "current", rid(2))
+    before = snapshot(app)
+    expected = rf"no earlier good release .* \(current: {rid(2)}; releases: {rid(1)} \(failed\), {rid(2)} \(live\)\)"
+    with pytest.raises(core.ReleaseError, match=expected):
+        core.switch(str(app), core.PREVIOUS, link="candidate")
+    assert snapshot(app) == before
+
+
+def test_previous_in_check_mode_names_the_target_and_moves_nothing(run_module, app):
+    add_release(app, rid(1), "retired")
+    add_release(app, rid(2), "live")
+    point(app, "current", rid(2))
+    result = run_module({"root": str(app), "state": "switched", "link": "candidate", "release": "previous"}, check=True)
+    assert (result["changed"], result["target"]) == (True, rid(1)), result
+    assert not (app / "candidate").exists()
+
+
+def test_data_may_not_set_what_the_module_records_itself(app):
+    add_release(app, rid(1), "ready")
+    with pytest.raises(core.ReleaseError, match="carries replaced, which the module sets itself"):
+        core.mark(str(app), rid(1), data={"replaced": rid(0)})
 
 
 @pytest.mark.parametrize("status", ["failed", "building"])

@@ -3,7 +3,8 @@
 Five containers: web1 and web2 behind a load balancer (lb), the database host (db), and
 the cache host, which also runs the queue workers and the scheduler. Converge deployed v1
 to web1, web2 and cache. The tests run in order: v2 (a new migration) is deployed under
-load while a slow job runs; a broken release is stopped by the health gate; a rollback to
+load while a slow job runs; a broken release is stopped by the health gate, blue-green and
+then rolling (where the first batch fails alone); a rollback to
 v1 is refused for its older schema, then allowed; a deploy killed midway completes when
 run again, both from one artifact built on the controller; a second deploy started
 meanwhile is refused; a lock held from elsewhere is refused and removed with unlock.yml.
@@ -279,6 +280,29 @@ def test_a_release_that_fails_its_health_check_never_gets_traffic(hosts, lb, inv
     assert not web1.file(f"{ROOT_DIR}/deploy.lock").exists, web1.file(f"{ROOT_DIR}/deploy.lock").content_string
 
 
+def test_a_rolling_deploy_stops_with_its_first_batch_when_that_fails(hosts, lb, inventory):
+    web1, others = hosts[WEB[0]], [WEB[1], CACHE]
+    serving = live(web1)
+    before = {name: releases(hosts[name]) for name in APP_HOSTS}
+    with Load(lb, SITE, rate=PROBE_RATE) as load:
+        run = run_playbook(
+            inventory, "deploy.yml", app_ref="broken", app_force_release="true",
+            deploy_strategy="rolling", deploy_batch="1",
+        )  # fmt: skip
+    assert run.rc != 0, str(run)
+    assert "GET /up answered 500" in run.output, str(run)
+    assert live_everywhere(hosts) == dict.fromkeys(APP_HOSTS, serving)
+    assert not load.failures(), load.summary()
+    assert load.releases_in_order() == [serving], load.summary()
+    # Only the first batch (web1) built the release, and it is failed there; the later
+    # batches never started, so they hold nothing new to clean up.
+    (built,) = releases(web1) - before[WEB[0]]
+    assert status_of(web1, built) == "failed", state(web1, built)
+    for name in others:
+        assert releases(hosts[name]) == before[name], f"{name} built {releases(hosts[name]) - before[name]}"
+    assert not web1.file(f"{ROOT_DIR}/deploy.lock").exists, web1.file(f"{ROOT_DIR}/deploy.lock").content_string
+
+
 def test_a_rollback_to_code_older_than_the_schema_is_refused(hosts, inventory):
     serving = live_everywhere(hosts)
     run = run_playbook(inventory, "rollback.yml")
@@ -290,6 +314,7 @@ def test_a_rollback_to_code_older_than_the_schema_is_refused(hosts, inventory):
 
 
 def test_a_rollback_returns_every_host_to_v1_within_seconds(hosts, lb, inventory):
+    v2 = live(hosts[WEB[0]])
     with Load(lb, SITE, rate=LOAD_RATE) as load:
         time.sleep(1)
         started = time.monotonic()
@@ -299,6 +324,8 @@ def test_a_rollback_returns_every_host_to_v1_within_seconds(hosts, lb, inventory
     assert run.rc == 0, str(run)
     back = live(hosts[WEB[0]])
     assert state(hosts[WEB[0]], back)["sha"] == sha_of(hosts[WEB[0]], "v1")
+    # The release that served before v2, recorded by v2's switch, not merely an older one.
+    assert state(hosts[WEB[0]], v2)["replaced"] == back, state(hosts[WEB[0]], v2)
     assert live_everywhere(hosts) == dict.fromkeys(APP_HOSTS, back)
     assert not load.failures(), load.summary()
     assert all(a.release == back for a in load.in_order() if a.sent > done_at), load.summary()
