@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import base64
 import json
+import os
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 import yaml
+from ansible.errors import AnsibleError
+from ansible.parsing.vault import VaultLib, VaultSecret
 
 from tests.helpers.playbooks import ROOT, ansible_playbook
 
@@ -84,10 +89,58 @@ def test_secrets_come_only_from_the_vault_variables(env):
     assert not wrong, f"{env}: secrets not taken from the vault variables: {sorted(wrong)}"
 
 
-def test_local_secrets_are_made_at_random_and_kept_outside_the_repository():
-    hostvars = inventory("local")["_meta"]["hostvars"]
-    for host, values in hostvars.items():
-        for name in required_secrets():
-            value = values.get("vault_" + name, "")
-            assert "lookup('ansible.builtin.password', local_secrets_dir" in value, f"{host}: vault_{name} = {value!r}"
-    assert ".local/" in (ROOT / ".gitignore").read_text().split()
+def vault_file(env: str) -> dict[str, str]:
+    """The vault file of ``env``: each name with its encrypted text, refusing any plain value."""
+
+    class Loader(yaml.SafeLoader):
+        pass
+
+    Loader.add_constructor("!vault", lambda loader, node: ("vault", loader.construct_scalar(node)))
+    data = yaml.load((ROOT / "inventories" / env / "group_vars" / "all" / "vault.yml").read_text(), Loader=Loader)  # noqa: S506 - SafeLoader plus the !vault tag
+    plain = sorted(name for name, value in data.items() if not (isinstance(value, tuple) and value[0] == "vault"))
+    assert not plain, f"{env}: vault.yml holds values that are not encrypted: {plain}"
+    return {name: value[1] for name, value in data.items()}
+
+
+def referenced_vault_names(env: str) -> set[str]:
+    return set(
+        re.findall(r"\bvault_\w+", (ROOT / "inventories" / env / "group_vars" / "all" / "secrets.yml").read_text())
+    )
+
+
+def decrypt(text: str, password: bytes) -> str:
+    secret = VaultSecret(password)
+    return VaultLib([("default", secret)]).decrypt(text.encode()).decode()
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_every_secret_is_encrypted_in_the_vault_under_its_environment_id(env):
+    values = vault_file(env)
+    missing = referenced_vault_names(env) - set(values)
+    assert referenced_vault_names(env), f"{env}: secrets.yml names no vault variable"
+    assert not missing, f"{env}: secrets.yml uses {sorted(missing)}, which vault.yml does not define"
+    headers = {name: text.splitlines()[0] for name, text in values.items()}
+    wrong = {name: h for name, h in headers.items() if h != f"$ANSIBLE_VAULT;1.2;AES256;{env}"}
+    assert not wrong, f"{env}: values not encrypted under the vault id {env}: {wrong}"
+
+
+def test_the_local_vault_opens_with_its_committed_throwaway_password():
+    password = (ROOT / "inventories" / "local" / "vault-password").read_bytes().strip()
+    assert not os.access(ROOT / "inventories" / "local" / "vault-password", os.X_OK), (
+        "an executable password file is run as a script by Ansible"
+    )
+    values = {name: decrypt(text, password) for name, text in vault_file("local").items()}
+    key = values.pop("vault_app_key")
+    assert key.startswith("base64:"), "APP_KEY does not start with base64:"
+    assert len(base64.b64decode(key[7:])) == 32, "APP_KEY is not 32 bytes"
+    assert all(len(v) >= 24 for v in values.values()), "a local password is shorter than 24 characters"
+    assert len(set(values.values())) == len(values), "two local secrets share a value"
+
+
+@pytest.mark.parametrize("env", ["staging", "production"])
+def test_the_local_password_opens_no_other_environment(env):
+    password = (ROOT / "inventories" / "local" / "vault-password").read_bytes().strip()
+    for name, text in vault_file(env).items():
+        with pytest.raises(AnsibleError):
+            decrypt(text, password)
+        assert name.startswith("vault_")
