@@ -38,6 +38,13 @@ def test_every_group_has_hosts_and_exactly_one_runs_the_scheduler(env):
 
 
 @pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_every_host_belongs_to_a_group(env):
+    # A stray file in the inventory directory becomes a host of no group: caught here.
+    data = inventory(env)
+    assert not data.get("ungrouped", {}).get("hosts"), f"{env}: hosts in no group: {data['ungrouped']['hosts']}"
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
 def test_each_inventory_names_its_environment(env):
     hostvars = inventory(env)["_meta"]["hostvars"]
     named = {host: values.get("deenify_environment") for host, values in hostvars.items()}
@@ -125,8 +132,8 @@ def test_every_secret_is_encrypted_in_the_vault_under_its_environment_id(env):
 
 
 def test_the_local_vault_opens_with_its_committed_throwaway_password():
-    password = (ROOT / "inventories" / "local" / "vault-password").read_bytes().strip()
-    assert not os.access(ROOT / "inventories" / "local" / "vault-password", os.X_OK), (
+    password = (ROOT / "inventories" / "local-vault-password").read_bytes().strip()
+    assert not os.access(ROOT / "inventories" / "local-vault-password", os.X_OK), (
         "an executable password file is run as a script by Ansible"
     )
     values = {name: decrypt(text, password) for name, text in vault_file("local").items()}
@@ -139,7 +146,7 @@ def test_the_local_vault_opens_with_its_committed_throwaway_password():
 
 @pytest.mark.parametrize("env", ["staging", "production"])
 def test_the_local_password_opens_no_other_environment(env):
-    password = (ROOT / "inventories" / "local" / "vault-password").read_bytes().strip()
+    password = (ROOT / "inventories" / "local-vault-password").read_bytes().strip()
     for name, text in vault_file(env).items():
         with pytest.raises(AnsibleError):
             decrypt(text, password)
