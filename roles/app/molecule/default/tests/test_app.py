@@ -51,7 +51,8 @@ SITE = "deenify.test"
 # The stack's inventory variables (molecule.yml links them into molecule's inventory).
 STACK_VARS = ROOT / "tests" / "molecule" / "stack" / "group_vars" / "all.yml"
 GROUP_VARS = yaml.safe_load(STACK_VARS.read_text())
-SECRETS = list(GROUP_VARS["app_env_secrets"].values())
+# What stands for the vault's values here: none may appear in any output, even at -vvv.
+SECRETS = [*GROUP_VARS["app_env_secrets"].values(), GROUP_VARS["database_backup_password"]]
 WORKERS = sum(p.get("numprocs", 2) for p in GROUP_VARS["queue_workers_programs"])
 # The slow job starts when the deploy starts building and is held (storage/app/hold-slow-jobs)
 # until the deploy is over: it runs across the switch however long the build takes.
@@ -175,7 +176,7 @@ def test_v2_is_deployed_under_load_while_a_job_runs_across_the_switch(hosts, lb,
     assert live(cache) == before, "the hosts ran different releases before the deploy"
     known = len(slow_job_lines(cache))
     with Load(lb, SITE, rate=LOAD_RATE) as load:
-        deploy = start_playbook(inventory, "deploy.yml", "--diff", app_ref="v2")
+        deploy = start_playbook(inventory, "deploy.yml", "--diff", "-vvv", app_ref="v2")
         # The job starts once the new release is being built: the migrations, the health
         # gate, the switch and queue:restart all come while it runs.
         assert wait_for(lambda: not deploy.running() or releases(cache) - {before}, 180, 0.5), "no release built"
@@ -424,6 +425,17 @@ def test_a_lock_held_from_another_controller_is_refused_until_unlock(web1, inven
     assert unlock.rc == 0, str(unlock)
     assert "rahim" in unlock.output, str(unlock)
     assert not web1.file(f"{ROOT_DIR}/deploy.lock").exists
+
+
+def test_site_yml_at_vvv_with_diffs_prints_no_secret(hosts, inventory):
+    # Every role of the stack, as an operator checking for drift runs it: each module's
+    # arguments and each diff are printed, and the secrets must not be among them.
+    run = run_playbook(inventory, "site.yml", "--check", "--diff", "-vvv", "--skip-tags", "common")
+    assert run.rc == 0, str(run)
+    for role in ("app", "database", "redis"):
+        assert f"TASK [{role} : " in run.raw, f"site.yml did not reach the {role} role"
+    assert "ESTABLISH" in run.raw, "the run was not verbose: -vvv shows each connection"
+    assert_no_secret(run.raw)
 
 
 def test_old_releases_are_removed_but_the_live_previous_and_failed_stay(hosts):
