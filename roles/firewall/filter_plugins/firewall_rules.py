@@ -33,6 +33,7 @@ description:
     network (CIDR, without host bits). With C(required=true) an empty list is an error too.
   - C(firewall_ssh_session) reads C(SSH_CONNECTION) (or C(SSH_CLIENT)) into the address the
     session comes from and the port it came in on; empty values when there is no session.
+  - C(firewall_covers) tells whether an address lies in one of a list of addresses and networks.
   - C(firewall_unknown_peers) names the hosts whose address a wanted rule needs but
     that have neither C(firewall_address) nor gathered network facts.
   - C(firewall_rules) turns the wanted rules into the rules to write; rules that do not
@@ -49,6 +50,9 @@ EXAMPLES = r"""
   ansible.builtin.assert:
     that: firewall_ssh_port | firewall_port_errors('firewall_ssh_port') | length == 0
     fail_msg: "{{ firewall_ssh_port | firewall_port_errors('firewall_ssh_port') | join('; ') }}"
+
+# true: the SSH sources let the controller in already
+covered: "{{ ['0.0.0.0/0', '::/0'] | firewall_covers('192.0.2.10') }}"
 
 # {'address': '192.0.2.10', 'port': 22}
 session: "{{ '192.0.2.10 51234 198.51.100.7 22' | firewall_ssh_session }}"
@@ -72,6 +76,9 @@ firewall_source_errors:
 firewall_ssh_session:
   description: C(address) the session comes from and C(port) it came in on; C('') and C(0) without a session.
   type: dict
+firewall_covers:
+  description: True when the address is one of the sources or inside one of their networks.
+  type: bool
 firewall_unknown_peers:
   description: Names of the hosts whose address is needed and unknown, each once, in inventory order.
   type: list
@@ -167,6 +174,21 @@ def firewall_ssh_session(value: object) -> dict:
     if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
         address = address.ipv4_mapped
     return {"address": str(address), "port": int(fields[-1])}
+
+
+def firewall_covers(sources: object, address: object) -> bool:
+    """Whether ``address`` is one of ``sources`` or inside one of their networks."""
+    try:
+        wanted = ipaddress.ip_address(str(address).split("%", 1)[0])
+    except ValueError as exc:
+        raise AnsibleFilterError(f"firewall_covers: {address!r} is not an IPv4 or IPv6 address") from exc
+    for entry in _as_list(sources):
+        network = _network(entry)
+        if network is None:
+            raise AnsibleFilterError(f"firewall_covers: source {entry!r} is not an address or network")
+        if network.version == wanted.version and wanted in network:
+            return True
+    return False
 
 
 def _as_list(value: object) -> list:
@@ -302,6 +324,7 @@ class FilterModule:
 
     def filters(self) -> dict:
         return {
+            "firewall_covers": firewall_covers,
             "firewall_port_errors": firewall_port_errors,
             "firewall_rules": firewall_rules,
             "firewall_source_errors": firewall_source_errors,
