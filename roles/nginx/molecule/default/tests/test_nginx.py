@@ -118,6 +118,55 @@ def test_a_tls_site_redirects_plain_http_and_answers_https_with_hsts(host, addre
     assert unknown.rc != 0, f"an unknown name got a TLS answer: {unknown.stdout[:500]}"
 
 
+def test_a_tls_site_without_a_certificate_gets_a_placeholder_and_a_present_one_is_kept(host):
+    # SNI needs the name: curl inside the instance, over loopback.
+    fresh = host.run(
+        "curl -sS -k -D - -o /dev/null --resolve fresh.deenify.test:443:127.0.0.1 https://fresh.deenify.test/donations/1"
+    )
+    assert fresh.rc == 0, fresh.stderr
+    assert fresh.stdout.startswith("HTTP/1.1 200"), fresh.stdout[:1500]
+    subject = host.check_output(
+        "openssl x509 -in /etc/deenify/tls/fresh/fullchain.pem -noout -subject -ext subjectAltName"
+    )
+    assert "Placeholder until the tls role installs a certificate" in subject, subject
+    assert "DNS:fresh.deenify.test" in subject, subject
+    assert host.file("/etc/deenify/tls/fresh/privkey.pem").mode == 0o600
+    kept = host.check_output("openssl x509 -in /etc/ssl/deenify-test/cert.pem -noout -subject")
+    assert "Placeholder" not in kept, kept
+    assert "secure.deenify.test" in kept, kept
+
+
+def test_acme_challenges_come_from_their_own_directory_over_plain_http(host, address):
+    # The release has a challenge file of its own: the one that must answer is the webroot's.
+    webroot = "/var/lib/deenify-acme/.well-known/acme-challenge/token-42"
+    release = "/srv/deenify/releases/r1/public/.well-known/acme-challenge"
+    try:
+        put = host.run(f"echo from-webroot > {webroot} && mkdir -p {release} && echo from-release > {release}/token-42")
+        assert put.rc == 0, put.stderr
+        for name in (SITE, "secure.deenify.test"):
+            response = request(address, "/.well-known/acme-challenge/token-42", name)
+            assert response.status == 200, f"{name}: {response}"
+            assert response.text == "from-webroot\n", f"{name}: {response}"
+    finally:
+        host.run(f"rm -f {webroot} && rm -rf {release}")
+
+
+def test_tls_follows_mozillas_intermediate_profile(host):
+    config = host.file("/etc/nginx/nginx.conf").content_string
+    assert "ssl_protocols TLSv1.2 TLSv1.3;" in config, config
+    assert "ssl_ecdh_curve X25519:prime256v1:secp384r1;" in config, config
+    assert "ssl_session_tickets off;" in config, config
+    # TLS 1.1 is refused, TLS 1.2 and 1.3 accepted, and no DHE suite without a dhparam.
+    for version, expected in (("-tls1_1", False), ("-tls1_2", True), ("-tls1_3", True)):
+        probe = host.run(
+            f"openssl s_client {version} -connect 127.0.0.1:443 -servername secure.deenify.test </dev/null"
+        )
+        assert (probe.rc == 0) is expected, f"{version}: rc={probe.rc} {probe.stdout[-800:]} {probe.stderr[-800:]}"
+    dhe = host.run("openssl s_client -tls1_2 -cipher DHE-RSA-AES128-GCM-SHA256 -connect 127.0.0.1:443 "
+                   "-servername secure.deenify.test </dev/null")  # fmt: skip
+    assert dhe.rc != 0, dhe.stdout[-800:]
+
+
 def test_an_unknown_host_name_gets_no_answer(address):
     with pytest.raises((http.client.RemoteDisconnected, ConnectionResetError)) as closed:
         request(address, "/", "attacker.example")
