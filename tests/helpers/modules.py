@@ -11,14 +11,24 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 import yaml
+from ansible.module_utils.testing import patch_module_args
 
 from tests.helpers.check_mode import json_report
 from tests.helpers.playbooks import ROOT, ansible_playbook
 
 JSON_CALLBACK = {"ANSIBLE_STDOUT_CALLBACK": "ansible.posix.json", "ANSIBLE_LOAD_CALLBACK_PLUGINS": "1"}
+
+
+def run_in_process(main: Callable[[], object], capsys, args: dict, check: bool = False, diff: bool = False) -> dict:
+    """Run a module's ``main`` in this process with ``args`` (check and diff mode as asked); its JSON result."""
+    with patch_module_args({**args, "_ansible_check_mode": check, "_ansible_diff": diff}), pytest.raises(SystemExit):
+        main()
+    return json.loads(capsys.readouterr().out)
 
 
 def run_module_adhoc(module_name: str, args: dict, *flags: str) -> dict:

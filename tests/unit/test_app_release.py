@@ -15,11 +15,10 @@ from pathlib import Path
 
 import ansible.module_utils
 import pytest
-from ansible.module_utils.testing import patch_module_args
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.helpers.modules import run_module_adhoc
+from tests.helpers.modules import run_in_process, run_module_adhoc
 
 REPO = Path(__file__).resolve().parents[2]
 # The module imports its logic as ansible.module_utils.app_release, as it does on a host.
@@ -81,10 +80,7 @@ def run_module(capsys):
     """Run library/app_release.py in this process with ``args``; return its JSON result."""
 
     def run(args: dict, check: bool = False, diff: bool = False) -> dict:
-        args = {**args, "_ansible_check_mode": check, "_ansible_diff": diff}
-        with patch_module_args(args), pytest.raises(SystemExit):
-            module.main()
-        return json.loads(capsys.readouterr().out)
+        return run_in_process(module.main, capsys, args, check, diff)
 
     return run
 

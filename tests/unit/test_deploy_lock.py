@@ -13,9 +13,8 @@ from pathlib import Path
 
 import ansible.module_utils
 import pytest
-from ansible.module_utils.testing import patch_module_args
 
-from tests.helpers.modules import run_module_adhoc
+from tests.helpers.modules import run_in_process, run_module_adhoc
 
 REPO = Path(__file__).resolve().parents[2]
 # The module imports its logic as ansible.module_utils.deploy_lock, as it does on a host.
@@ -319,9 +318,7 @@ def test_absent_needs_a_token_or_force(lock_path):
 @pytest.fixture
 def run_module(capsys):
     def run(args: dict, check: bool = False) -> dict:
-        with patch_module_args({**args, "_ansible_check_mode": check}), pytest.raises(SystemExit):
-            module.main()
-        return json.loads(capsys.readouterr().out)
+        return run_in_process(module.main, capsys, args, check)
 
     return run
 

@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import importlib.util
-import json
 import socket
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from ansible.module_utils.testing import patch_module_args
 
-from tests.helpers.modules import run_module_adhoc
+from tests.helpers.modules import run_in_process, run_module_adhoc
 
 REPO = Path(__file__).resolve().parents[2]
 _SPEC = importlib.util.spec_from_file_location("release_probe_module", REPO / "library" / "release_probe.py")
@@ -86,9 +84,7 @@ def free_port() -> int:
 @pytest.fixture
 def run_module(capsys):
     def run(args: dict, check: bool = False) -> dict:
-        with patch_module_args({**args, "_ansible_check_mode": check}), pytest.raises(SystemExit):
-            module.main()
-        return json.loads(capsys.readouterr().out)
+        return run_in_process(module.main, capsys, args, check)
 
     return run
 
