@@ -7,9 +7,10 @@ load while a slow job runs; a broken release is stopped by the health gate, blue
 then rolling (where the first batch fails alone); a rollback to
 v1 is refused for its older schema, then allowed; a deploy killed midway completes when
 run again, both from one artifact built on the controller; a second deploy started
-meanwhile is refused; a lock held from elsewhere is refused and removed with unlock.yml.
-They end with v1 live, as converge left it, so that the check-mode test that follows
-finds nothing to change. The load generator talks to the load balancer only.
+meanwhile is refused; a lock held from elsewhere is refused and removed with unlock.yml;
+the database and Redis passwords are rotated under load, the old ones then refused, and
+rotated back. They end with v1 live and the inventory's passwords, as converge left them,
+so that the check-mode test that follows finds nothing to change. The load generator talks to the load balancer only.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from __future__ import annotations
 import json
 import os
 import re
+import secrets
+import shlex
 import signal
 import socket
 import time
@@ -425,6 +428,73 @@ def test_a_lock_held_from_another_controller_is_refused_until_unlock(web1, inven
     assert unlock.rc == 0, str(unlock)
     assert "rahim" in unlock.output, str(unlock)
     assert not web1.file(f"{ROOT_DIR}/deploy.lock").exists
+
+
+def database_login(host, password: str) -> bool:
+    """Whether the application's database account logs in from ``host`` with ``password``."""
+    env = f"MYSQL_PWD={shlex.quote(password)}"
+    return host.run(f"{env} mariadb -h {DB} -u deenify -N -e 'SELECT 1' deenify").rc == 0
+
+
+def redis_login(host, password: str) -> bool:
+    """Whether the application's Redis user logs in from ``host`` with ``password``."""
+    env = f"REDISCLI_AUTH={shlex.quote(password)}"
+    return host.run(f"{env} redis-cli --no-auth-warning -h {CACHE} --user deenify PING").stdout.strip() == "PONG"
+
+
+def rotate(inventory, tmp_path, secrets: dict[str, str] | None = None):
+    """playbooks/rotate-secrets.yml; ``secrets`` stand in for new vault values (an extra-vars file)."""
+    args: tuple[str, ...] = ()
+    if secrets is not None:
+        extra = tmp_path / "rotated-secrets.json"
+        extra.write_text(json.dumps({"app_env_secrets": GROUP_VARS["app_env_secrets"] | secrets}))
+        extra.chmod(0o600)
+        args = ("-e", f"@{extra}")
+    return run_playbook(inventory, "rotate-secrets.yml", *args)
+
+
+def test_secrets_rotate_under_load_and_the_old_passwords_are_refused(hosts, lb, inventory, tmp_path):
+    web1, worker = hosts[WEB[0]], hosts[CACHE]
+    old = {key: GROUP_VARS["app_env_secrets"][key] for key in ("DB_PASSWORD", "REDIS_PASSWORD")}
+    new = {key: f"rotated-{key.lower()}-{secrets.token_urlsafe(18)}" for key in old}
+    before = live(web1)
+    assert database_login(web1, old["DB_PASSWORD"]), "the inventory's database password is refused"
+    assert redis_login(web1, old["REDIS_PASSWORD"]), "the inventory's Redis password is refused"
+
+    # /up asks the database, the cache and the queue on every request.
+    with Load(lb, SITE, path="/up", rate=LOAD_RATE) as load:
+        time.sleep(1)
+        run = rotate(inventory, tmp_path, new)
+        time.sleep(2)
+    assert run.rc == 0, str(run)
+    assert_no_secret(run.raw)
+    assert not [key for key, value in new.items() if value in run.raw], "a new password is in the output"
+    assert len(load.answers) >= 50, load.summary()
+    assert not load.failures(), load.summary()
+
+    # The same code, released again with the new .env, on every application host.
+    after = live(web1)
+    assert after != before, "no new release: .env did not change"
+    assert state(web1, after)["sha"] == state(web1, before)["sha"], "the rotation deployed other code"
+    assert live_everywhere(hosts) == dict.fromkeys(APP_HOSTS, after)
+    # Every worker was restarted into it, and the old passwords are refused from every host.
+    cwds = {process(worker, pid)["cwd"] for pid in running(worker).values()}
+    assert cwds == {f"{ROOT_DIR}/releases/{after}"}, cwds
+    for host in (web1, worker):
+        assert database_login(host, new["DB_PASSWORD"]), "the new database password is refused"
+        assert redis_login(host, new["REDIS_PASSWORD"]), "the new Redis password is refused"
+        assert not database_login(host, old["DB_PASSWORD"]), "the old database password still works"
+        assert not redis_login(host, old["REDIS_PASSWORD"]), "the old Redis password still works"
+
+    # Back to the inventory's passwords (as the scenario's check-mode test expects), which
+    # also shows that the rotation can run again and again.
+    back = rotate(inventory, tmp_path)
+    assert back.rc == 0, str(back)
+    assert database_login(web1, old["DB_PASSWORD"]), "the inventory's database password is refused"
+    assert redis_login(web1, old["REDIS_PASSWORD"]), "the inventory's Redis password is refused"
+    assert not database_login(web1, new["DB_PASSWORD"]), "the rotated database password still works"
+    assert not redis_login(web1, new["REDIS_PASSWORD"]), "the rotated Redis password still works"
+    assert request(lb, "/up", SITE).status == 200
 
 
 def test_site_yml_at_vvv_with_diffs_prints_no_secret(hosts, inventory):
