@@ -1,0 +1,1 @@
+"""Ways into the bot: the command line, Slack, and a signed webhook."""
