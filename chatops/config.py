@@ -12,6 +12,7 @@ vault_password_files:                  # per environment, outside the repository
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -32,6 +33,7 @@ class Config:
     keep_jobs: int = 50
     progress_interval: float = 5.0
     vault_password_files: dict[str, Path] = field(default_factory=dict)
+    inventories: dict[str, Path] = field(default_factory=dict)
 
     @property
     def audit_log(self) -> Path:
@@ -40,10 +42,11 @@ class Config:
     def environments(self) -> set[str]:
         """The inventories of the project: inventories/<name>/ with a hosts file or group_vars."""
         root = self.project / "inventories"
-        return {p.name for p in root.iterdir() if p.is_dir() and any(p.glob("hosts*"))} if root.is_dir() else set()
+        found = {p.name for p in root.iterdir() if p.is_dir() and any(p.glob("hosts*"))} if root.is_dir() else set()
+        return found | set(self.inventories)
 
     def inventory(self, environment: str) -> Path:
-        return self.project / "inventories" / environment
+        return self.inventories.get(environment, self.project / "inventories" / environment)
 
     def vault_password_file(self, environment: str) -> Path | None:
         """The environment's vault password file: the configured one, else the local stack's committed one."""
@@ -62,7 +65,8 @@ class Config:
             raise ConfigError(f"{path}: cannot read the configuration: {error}") from error
         if not isinstance(data, dict):
             raise ConfigError(f"{path}: expected a mapping of settings")
-        known = {"project", "permissions", "state_dir", "keep_jobs", "progress_interval", "vault_password_files"}
+        known = {"project", "permissions", "state_dir", "keep_jobs", "progress_interval", "vault_password_files",
+                 "inventories"}  # fmt: skip
         unknown = sorted(set(data) - known)
         if unknown:
             raise ConfigError(f"{path}: unknown settings {', '.join(unknown)} (known: {', '.join(sorted(known))})")
@@ -80,4 +84,11 @@ class Config:
         if not isinstance(files, dict):
             raise ConfigError(f"{path}: vault_password_files must map environment -> file")
         config.vault_password_files = {str(k): Path(v) for k, v in files.items()}
+        inventories = data.get("inventories", {})
+        if not isinstance(inventories, dict):
+            raise ConfigError(f"{path}: inventories must map environment -> inventory path")
+        for name, where in inventories.items():
+            if not re.fullmatch(r"[a-z][a-z0-9_-]{0,31}", str(name)) or not Path(where).exists():
+                raise ConfigError(f"{path}: inventories.{name}: needs a lower-case name and an existing path ({where})")
+        config.inventories = {str(k): Path(v) for k, v in inventories.items()}
         return config

@@ -54,10 +54,11 @@ def _leaves(value: object) -> Iterable[object]:
 
 
 def vault_values(inventory: Path, password: bytes, vault_id: str = "default") -> set[str]:
-    """Every vault-encrypted value in the YAML files under ``inventory``, decrypted."""
+    """Every vault-encrypted value in the YAML files under ``inventory`` (or beside it, for a file), decrypted."""
     vault = VaultLib([(vault_id, VaultSecret(password))])
     found: set[str] = set()
-    for path in sorted(Path(inventory).rglob("*")):
+    base = Path(inventory) if Path(inventory).is_dir() else Path(inventory).parent
+    for path in sorted(base.rglob("*")):
         if path.suffix not in {".yml", ".yaml", ""} or not path.is_file():
             continue
         raw = path.read_bytes()

@@ -104,6 +104,8 @@ def test_writers_in_threads_never_interleave_lines(tmp_path):
         ("keep_jobs: 0\n", "keep_jobs must be a number of at least 1"),
         ("progress_interval: fast\n", "progress_interval must be a number"),
         ("vault_password_files: [a]\n", "vault_password_files must map environment -> file"),
+        ("inventories: {drill: /nonexistent/inventory.yml}\n", "inventories.drill: needs a lower-case name"),
+        ("inventories: {Drill: /}\n", "inventories.Drill: needs a lower-case name"),
     ],
 )
 def test_a_wrong_configuration_is_refused_naming_the_setting(tmp_path: Path, text, message):
@@ -116,3 +118,13 @@ def test_a_wrong_configuration_is_refused_naming_the_setting(tmp_path: Path, tex
 
 def test_the_repository_inventories_are_the_environments():
     assert Config().environments() == {"local", "staging", "production"}
+
+
+def test_an_inventory_elsewhere_is_an_environment_too(tmp_path):
+    inventory = tmp_path / "inventory.yml"
+    inventory.write_text("all: {}\n")
+    (tmp_path / "bot.yml").write_text(f"inventories: {{drill: {inventory}}}\n")
+    config = Config.load(tmp_path / "bot.yml")
+    assert config.environments() == {"local", "staging", "production", "drill"}
+    assert config.inventory("drill") == inventory
+    assert config.inventory("staging") == ROOT / "inventories" / "staging"

@@ -4,13 +4,15 @@ Five containers: web1 and web2 behind a load balancer (lb), the database host (d
 the cache host, which also runs the queue workers and the scheduler. Converge deployed v1
 to web1, web2 and cache. The tests run in order: v2 (a new migration) is deployed under
 load while a slow job runs; a broken release is stopped by the health gate, blue-green and
-then rolling (where the first batch fails alone); a rollback to
-v1 is refused for its older schema, then allowed; a deploy killed midway completes when
-run again, both from one artifact built on the controller; a second deploy started
-meanwhile is refused; a lock held from elsewhere is refused and removed with unlock.yml;
-the database and Redis passwords are rotated under load, the old ones then refused, and
-rotated back. They end with v1 live and the inventory's passwords, as converge left them,
-so that the check-mode test that follows finds nothing to change. The load generator talks to the load balancer only.
+then rolling (where the first batch fails alone); a rollback to v1 is refused for its
+older schema, then allowed; a deploy killed midway completes when run again, both from
+one artifact built on the controller; a second deploy started meanwhile is refused; a
+lock held from elsewhere is refused and removed with unlock.yml; the database and Redis
+passwords are rotated under load, the old ones then refused, and rotated back; the chat
+bot's command line deploys v2, rolls back to an earlier v2 release and is refused a
+rollback past the schema. They end with v1 live and the inventory's passwords, as
+converge left them, so that the check-mode test that follows finds nothing to change.
+The load generator talks to the load balancer only.
 """
 
 from __future__ import annotations
@@ -22,8 +24,11 @@ import secrets
 import shlex
 import signal
 import socket
+import subprocess
+import sys
 import time
 from datetime import datetime
+from pathlib import Path
 
 import pytest
 import testinfra
@@ -495,6 +500,64 @@ def test_secrets_rotate_under_load_and_the_old_passwords_are_refused(hosts, lb, 
     assert not database_login(web1, new["DB_PASSWORD"]), "the rotated database password still works"
     assert not redis_login(web1, new["REDIS_PASSWORD"]), "the rotated Redis password still works"
     assert request(lb, "/up", SITE).status == 200
+
+
+def test_the_chat_bot_deploys_and_rolls_back_from_its_command_line(hosts, inventory, tmp_path):
+    # deenify-bot's CLI adapter, as an operator in chat would use it: the same playbooks
+    # through ansible-runner, against this stack's inventory.
+    web1 = hosts[WEB[0]]
+    serving = live(web1)
+    permissions = tmp_path / "permissions.yml"
+    permissions.write_text(yaml.safe_dump({"users": {"UOPS": {"name": "ops", "roles": {"local": "operator"}}}}))
+    config = tmp_path / "bot.yml"
+    config.write_text(yaml.safe_dump({
+        "project": str(ROOT), "permissions": str(permissions), "state_dir": str(tmp_path / "bot"),
+        "inventories": {"local": str(inventory)}, "progress_interval": 2,
+    }))  # fmt: skip
+    bot = [str(Path(sys.executable).with_name("deenify-bot")), "--config", str(config), "cli", "--user", "UOPS"]
+
+    def chat(*words: str) -> subprocess.CompletedProcess[str]:
+        # The bot's own console script, with fixed words: nothing here comes from outside.
+        return subprocess.run([*bot, *words], capture_output=True, text=True, timeout=900, check=False)  # noqa: S603
+
+    deploy = chat("deploy", "local", "v2")
+    assert deploy.returncode == 0, deploy.stdout[-4000:] + deploy.stderr[-2000:]
+    job = re.search(r"^\[([0-9a-f]{8})\] started: deploy local v2 by ops\.", deploy.stdout, re.M)
+    assert job, deploy.stdout[:2000]
+    assert f"[{job[1]}] play: Deploy the release" in deploy.stdout, deploy.stdout[-4000:]
+    assert f"job {job[1]} (deploy local v2) successful after" in deploy.stdout, deploy.stdout[-4000:]
+    for name in APP_HOSTS:
+        assert re.search(rf"^  {re.escape(name)}: ok=\d+ changed=\d+ failed=0 unreachable=0$", deploy.stdout, re.M)
+    assert_no_secret(deploy.stdout + deploy.stderr)
+    deployed = live(web1)
+    assert state(web1, deployed)["sha"] == sha_of(web1, "v2")
+
+    # Back to the v2 release of the earlier deploy, by name: a rollback needs no build.
+    earlier = sorted(
+        r for r in releases(web1) if r != deployed and status_of(web1, r) == "retired"
+        and state(web1, r)["sha"] == sha_of(web1, "v2")
+    )  # fmt: skip
+    assert earlier, {r: status_of(web1, r) for r in releases(web1)}
+    rollback = chat("rollback", "local", earlier[-1])
+    assert rollback.returncode == 0, rollback.stdout[-4000:] + rollback.stderr[-2000:]
+    assert f"(rollback local {earlier[-1]}) successful after" in rollback.stdout, rollback.stdout[-4000:]
+    assert live_everywhere(hosts) == dict.fromkeys(APP_HOSTS, earlier[-1])
+
+    # Rolling back past a migration stays a terminal's decision: from chat it is refused.
+    refused = chat("rollback", "local", serving)
+    assert refused.returncode == 1, refused.stdout[-4000:]
+    assert "app_allow_schema_rollback" in refused.stdout, refused.stdout[-4000:]
+    assert live_everywhere(hosts) == dict.fromkeys(APP_HOSTS, earlier[-1])
+    records = [json.loads(line) for line in (tmp_path / "bot" / "audit.jsonl").read_text().splitlines()]
+    assert [(r["event"], r["command"], r["result"]) for r in records if r["event"] == "finished"] == [
+        ("finished", "deploy", "successful"), ("finished", "rollback", "successful"),
+        ("finished", "rollback", "failed"),
+    ]  # fmt: skip
+
+    # As converge left it, for the tests after this one.
+    back = run_playbook(inventory, "rollback.yml", app_rollback_to=serving, app_allow_schema_rollback="true")
+    assert back.rc == 0, str(back)
+    assert live_everywhere(hosts) == dict.fromkeys(APP_HOSTS, serving)
 
 
 def test_site_yml_at_vvv_with_diffs_prints_no_secret(hosts, inventory):
