@@ -4,8 +4,9 @@
     .venv/bin/python scripts/benchmark_deploys.py [--rounds N] [--json FILE]
 
 Each round:
-  deploy    playbooks/deploy.yml -e app_force_release=true: a new release of the same
-            commit, so no dependency changes; timed from the command to its exit.
+  deploy    playbooks/deploy.yml -e app_force_release=true -e app_reuse_live_build=false:
+            a new release of the same commit built from scratch (git, composer, npm), so no
+            dependency changes; timed from the command to its exit.
   rollback  playbooks/rollback.yml with no release named, which returns to the release
             served before the deploy: timed from the command to the first response of
             http://localhost:8080/ that carries the previous release's id (traffic
@@ -114,7 +115,7 @@ def main(argv: list[str] | None = None) -> int:
     deploys, switches, rollbacks = [], [], []
     for n in range(1, args.rounds + 1):
         live = serving(port)
-        rc, took = run(playbook("deploy.yml", "-e", "app_force_release=true"), log)
+        rc, took = run(playbook("deploy.yml", "-e", "app_force_release=true", "-e", "app_reuse_live_build=false"), log)
         new = serving(port)
         if rc != 0 or not new or new == live:
             print(f"round {n}: the deploy failed (rc={rc}, serving {new or 'nothing'}); see {log}", file=sys.stderr)

@@ -9,8 +9,8 @@ older schema, then allowed; a deploy killed midway completes when run again, bot
 one artifact built on the controller; a second deploy started meanwhile is refused; a
 lock held from elsewhere is refused and removed with unlock.yml; the database and Redis
 passwords are rotated under load, the old ones then refused, and rotated back; the chat
-bot's command line deploys v2, rolls back to an earlier v2 release and is refused a
-rollback past the schema. They end with v1 live and the inventory's passwords, as
+bot's command line deploys v2, rolls back from a second v2 release to it, and is
+refused a rollback past the schema. They end with v1 live and the inventory's passwords, as
 converge left them, so that the check-mode test that follows finds nothing to change.
 The load generator talks to the load balancer only.
 """
@@ -356,7 +356,8 @@ def test_a_deploy_killed_midway_completes_when_run_again_from_one_artifact(hosts
     # v1), built once on the controller from its copy of the repository the hosts have.
     artifacts = tmp_path_factory.mktemp("artifacts")
     repository = clone_mirror(ephemeral_dir() / "sample-app.bundle", tmp_path_factory.mktemp("controller") / "repo.git")
-    options = {"app_ref": "v1", "app_force_release": "true", "app_source": "artifact",
+    # app_reuse_live_build=false: the live commit's build is made again, from the artifact.
+    options = {"app_ref": "v1", "app_force_release": "true", "app_source": "artifact", "app_reuse_live_build": "false",
                "app_artifact_repository": repository, "app_artifact_dir": artifacts}  # fmt: skip
 
     first = start_playbook(inventory, "deploy.yml", **options)
@@ -537,29 +538,26 @@ def test_the_chat_bot_deploys_and_rolls_back_from_its_command_line(hosts, invent
     for name in APP_HOSTS:
         assert re.search(rf"^  {re.escape(name)}: ok=\d+ changed=\d+ failed=0 unreachable=0$", deploy.stdout, re.M)
     assert_no_secret(deploy.stdout + deploy.stderr)
-    deployed = live(web1)
-    assert state(web1, deployed)["sha"] == sha_of(web1, "v2")
+    first = live(web1)
+    assert state(web1, first)["sha"] == sha_of(web1, "v2")
 
-    # Back to the v2 release of the earlier deploy, by name: a rollback needs no build.
-    earlier = sorted(
-        r for r in releases(web1) if r != deployed and status_of(web1, r) == "retired"
-        and state(web1, r)["sha"] == sha_of(web1, "v2")
-    )  # fmt: skip
-    assert earlier, {r: status_of(web1, r) for r in releases(web1)}
-    rollback = chat("rollback", "local", earlier[-1])
+    # A second release of v2 (the live build copied), then back to the first from chat.
+    again = run_playbook(inventory, "deploy.yml", app_ref="v2", app_force_release="true")
+    assert again.rc == 0, str(again)
+    assert live(web1) != first
+    rollback = chat("rollback", "local")
     assert rollback.returncode == 0, rollback.stdout[-4000:] + rollback.stderr[-2000:]
-    assert f"(rollback local {earlier[-1]}) successful after" in rollback.stdout, rollback.stdout[-4000:]
-    assert live_everywhere(hosts) == dict.fromkeys(APP_HOSTS, earlier[-1])
+    assert "(rollback local) successful after" in rollback.stdout, rollback.stdout[-4000:]
+    assert live_everywhere(hosts) == dict.fromkeys(APP_HOSTS, first)
 
     # Rolling back past a migration stays a terminal's decision: from chat it is refused.
     refused = chat("rollback", "local", serving)
     assert refused.returncode == 1, refused.stdout[-4000:]
     assert "app_allow_schema_rollback" in refused.stdout, refused.stdout[-4000:]
-    assert live_everywhere(hosts) == dict.fromkeys(APP_HOSTS, earlier[-1])
+    assert live_everywhere(hosts) == dict.fromkeys(APP_HOSTS, first)
     records = [json.loads(line) for line in (tmp_path / "bot" / "audit.jsonl").read_text().splitlines()]
-    assert [(r["event"], r["command"], r["result"]) for r in records if r["event"] == "finished"] == [
-        ("finished", "deploy", "successful"), ("finished", "rollback", "successful"),
-        ("finished", "rollback", "failed"),
+    assert [(r["command"], r["result"]) for r in records if r["event"] == "finished"] == [
+        ("deploy", "successful"), ("rollback", "successful"), ("rollback", "failed"),
     ]  # fmt: skip
 
     # As converge left it, for the tests after this one.
