@@ -54,6 +54,7 @@ lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/ansible-lint --profile production
+	$(BIN)/mypy
 
 # pytest exits 5 when it collects nothing: that fails here like any other error.
 unit: host venv

@@ -15,6 +15,7 @@ import secrets
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 from chatops.commands import Command
 from chatops.permissions import Policy
@@ -33,11 +34,11 @@ class Pending:
     expires: float
     approver_role: str
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         return asdict(self)
 
     @classmethod
-    def from_json(cls, data: dict) -> Pending:
+    def from_json(cls, data: dict[str, Any]) -> Pending:
         return cls(**{**data, "command": Command(**data["command"])})
 
 

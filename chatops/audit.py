@@ -12,6 +12,7 @@ import os
 import threading
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from chatops.redact import Redactor
 
@@ -27,7 +28,7 @@ class AuditLog:
         self._lock = threading.Lock()
         self.path.parent.mkdir(parents=True, exist_ok=True)
 
-    def write(self, **record: object) -> dict:
+    def write(self, **record: object) -> dict[str, Any]:
         """Append one record; O_APPEND keeps each line whole even with other writers."""
         clean = self._redactor.redact_value(record)
         line = (json.dumps(clean, sort_keys=True, ensure_ascii=False) + "\n").encode()
@@ -38,9 +39,10 @@ class AuditLog:
                 os.fsync(fd)
             finally:
                 os.close(fd)
+        assert isinstance(clean, dict)
         return clean
 
-    def records(self) -> list[dict]:
+    def records(self) -> list[dict[str, Any]]:
         if not self.path.exists():
             return []
         return [json.loads(line) for line in self.path.read_text().splitlines() if line.strip()]

@@ -185,6 +185,7 @@ class Bot:
         )
 
     def _record(self, event: str, user: str, command: Command | None, start: float, **fields: object) -> None:
+        end = fields.pop("end", None)
         record = {
             "event": event,
             "who": user,
@@ -195,8 +196,7 @@ class Bot:
             "approver": fields.pop("approver", None),
             "job": fields.pop("job", None),
             "start": now_iso(start),
-            "end": now_iso(fields.pop("end")) if fields.get("end") else None,
+            "end": now_iso(end) if isinstance(end, int | float) else None,
             "result": fields.pop("result", None),
         }
-        fields.pop("end", None)
         self.audit.write(**record, **fields)

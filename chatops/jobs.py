@@ -19,6 +19,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import ansible_runner
 
@@ -88,7 +89,7 @@ class Progress:
         self._pending_task: str | None = None
         self._lock = threading.Lock()
 
-    def __call__(self, event: dict) -> bool:
+    def __call__(self, event: dict[str, Any]) -> bool:
         self.redactor.redact_in_place(event)
         job = self.job
         if job.first_event_at is None:
@@ -147,7 +148,7 @@ class Run:
     envvars: dict[str, str] = field(default_factory=dict)
 
 
-def _never_raising(handler: Callable, job: Job, keep: bool | None = None) -> Callable:
+def _never_raising(handler: Callable[..., object], job: Job, keep: bool | None = None) -> Callable[..., object]:
     """``handler``, with its errors written to stderr: one raised into ansible-runner's thread would
     leave the job running forever, and its environment locked."""
 
@@ -212,7 +213,7 @@ class JobManager:
 
         # ansible-runner says "running" once ansible-playbook's process exists, long before
         # the first play: the channel learns at once that the job is under way.
-        def status(data: dict, runner_config: object = None) -> None:
+        def status(data: dict[str, Any], runner_config: object = None) -> None:
             if data.get("status") == "running":
                 post(f"[{job_id}] running: {run.playbook.name} on {run.inventory.name}")
 

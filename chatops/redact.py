@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import Any
 
 import yaml
 from ansible.parsing.vault import VaultLib, VaultSecret, is_encrypted
@@ -39,7 +40,7 @@ class _Cipher(str):
 
 _VaultLoader.add_constructor("!vault", _vault_scalar)
 # Other Ansible tags (!unsafe) read as the strings they are.
-_VaultLoader.add_constructor("!unsafe", lambda loader, node: loader.construct_scalar(node))
+_VaultLoader.add_constructor("!unsafe", lambda loader, node: loader.construct_scalar(node))  # type: ignore[arg-type]
 
 
 def _leaves(value: object) -> Iterable[object]:
@@ -115,7 +116,7 @@ class Redactor:
             return [self.redact_value(v) for v in value]
         return value
 
-    def redact_in_place(self, value: dict) -> dict:
+    def redact_in_place(self, value: dict[str, Any]) -> dict[str, Any]:
         """Mask secrets inside ``value`` itself (ansible-runner writes the very event it handed over)."""
         for key in list(value):
             item = value[key]

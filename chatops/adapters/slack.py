@@ -22,9 +22,10 @@ import threading
 import time
 from collections.abc import Callable
 from socketserver import ThreadingMixIn
+from typing import Any
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
-from slack_bolt import App, BoltResponse
+from slack_bolt import Ack, App, BoltRequest, BoltResponse, Respond
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -57,9 +58,9 @@ class ReplayGuard:
             return True
 
 
-def message(reply: Reply) -> dict:
+def message(reply: Reply) -> dict[str, Any]:
     """The answer as Slack shows it: text, and buttons when a second person must approve."""
-    body: dict = {"text": reply.text, "response_type": "in_channel"}
+    body: dict[str, Any] = {"text": reply.text, "response_type": "in_channel"}
     if reply.approval:
         body["blocks"] = [
             {"type": "section", "text": {"type": "mrkdwn", "text": reply.text}},
@@ -93,7 +94,7 @@ def build_app(bot: Bot, signing_secret: str, token: str, client: WebClient | Non
     # After bolt's own check of signature and timestamp: only signed requests get here.
     # bolt hands arguments over by name: "next" is the rest of the chain.
     @app.middleware
-    def refuse_replays(req, resp, next):
+    def refuse_replays(req: BoltRequest, resp: BoltResponse, next: Callable[[], BoltResponse]) -> BoltResponse:
         signature = (req.headers.get("x-slack-signature") or [""])[0]
         if not guard.first_use(signature):
             return BoltResponse(status=401, body="replayed request")
@@ -111,13 +112,13 @@ def build_app(bot: Bot, signing_secret: str, token: str, client: WebClient | Non
         return post
 
     @app.command(COMMAND)
-    def on_command(ack, command, respond):
+    def on_command(ack: Ack, command: dict[str, Any], respond: Respond) -> None:
         ack()
         reply = bot.handle(command.get("user_id", ""), command.get("text", ""), poster(command.get("channel_id")))
         respond(**message(reply))
 
-    def on_button(name: str) -> Callable:
-        def answer(ack, body, respond):
+    def on_button(name: str) -> Callable[..., None]:
+        def answer(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
             ack()
             user = body.get("user", {}).get("id", "")
             request = ((body.get("actions") or [{}])[0]).get("value", "")

@@ -232,7 +232,7 @@ class WebhookServer(ThreadingHTTPServer):
     @property
     def url(self) -> str:
         host, port = self.server_address[:2]
-        return f"http://{host}:{port}{PATH}"
+        return f"http://{host!s}:{port}{PATH}"
 
     def close(self) -> None:
         """Release the port and send the messages still queued. Call shutdown() first when serving."""
