@@ -10,6 +10,7 @@ directories stay.
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import shutil
@@ -26,6 +27,9 @@ import ansible_runner
 from chatops.redact import Redactor
 
 Post = Callable[[str], None]
+# The task actions whose messages a channel is shown, and how much of one message.
+DEBUG_ACTIONS = frozenset({"debug", "ansible.builtin.debug", "ansible.legacy.debug"})
+MESSAGE_LIMIT = 500
 
 
 class BusyError(RuntimeError):
@@ -113,9 +117,17 @@ class Progress:
             if result.get("censored"):
                 message = "(output hidden: no_log)"
             what = "unreachable" if kind == "runner_on_unreachable" else "failed"
-            line = f"{host}: {data.get('task', '')} {what}: {str(message)[:500]}"
+            line = f"{host}: {data.get('task', '')} {what}: {str(message)[:MESSAGE_LIMIT]}"
             job.failures.append(line)
             self._say(line, now, force=True)
+        elif kind == "runner_on_ok" and data.get("task_action") in DEBUG_ACTIONS:
+            # A playbook's debug messages are what it tells its operator (status.yml's answer,
+            # the release a deploy builds): they go to the channel as they come.
+            result = data.get("res", {}) or {}
+            message = result.get("msg")
+            if message and not result.get("censored"):
+                text = message if isinstance(message, str) else json.dumps(message, sort_keys=True)
+                self._say(f"{data.get('host', '?')}: {text[:MESSAGE_LIMIT]}", now, force=True)
         elif kind == "playbook_on_stats":
             for key, attr in (("ok", "ok"), ("changed", "changed"), ("failures", "failed"),
                               ("dark", "unreachable"), ("skipped", "skipped")):  # fmt: skip

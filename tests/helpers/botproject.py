@@ -36,6 +36,10 @@ PLAYBOOKS = {
             - name: Print the secret, as a careless task would
               ansible.builtin.debug:
                 msg: "the password is {{ vault_demo_secret }}"
+            - name: Say something without logging it
+              ansible.builtin.debug:
+                msg: a message for nobody
+              no_log: true
             - name: Use the secret without logging it
               ansible.builtin.command: "echo {{ vault_demo_secret }}"
               no_log: true

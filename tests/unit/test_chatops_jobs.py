@@ -64,9 +64,10 @@ def test_a_job_streams_its_progress_and_ends_with_a_summary_per_host(bot):
     assert f"[{job.id}] play: Deploy" in chat.text
     summary = chat.messages[-1][1]
     assert summary.startswith(f"job {job.id} (deploy local v2.3.1) successful after")
-    assert "localhost: ok=3 changed=0 failed=0 unreachable=0" in summary
-    # The ref reached the play as data.
+    assert "localhost: ok=4 changed=0 failed=0 unreachable=0" in summary
+    # The ref reached the play as data, and the play's own message reached the channel.
     assert any("deploying v2.3.1" in line for line in job.lines), job.lines
+    assert f"[{job.id}] localhost: deploying v2.3.1" in chat.text, chat.text
     assert chat.messages[0][0] - started < 5
 
 
@@ -77,6 +78,8 @@ def test_no_vault_value_reaches_chat_the_audit_log_or_the_kept_artifacts(bot, pr
     assert failed.status == "failed"
     log = bot.handle("UAMINA", f"log {job.id}", chat).text
     assert "the password is [redacted]" in log, log
+    assert f"[{job.id}] localhost: the password is [redacted]" in chat.text, chat.text
+    assert "a message for nobody" not in chat.text, "a no_log task's message reached the channel"
     kept = every_file(project.state_dir)
     for secret in SECRETS.values():
         assert secret not in chat.text

@@ -549,6 +549,11 @@ def test_the_chat_bot_deploys_and_rolls_back_from_its_command_line(hosts, invent
     assert rollback.returncode == 0, rollback.stdout[-4000:] + rollback.stderr[-2000:]
     assert "(rollback local) successful after" in rollback.stdout, rollback.stdout[-4000:]
     assert live_everywhere(hosts) == dict.fromkeys(APP_HOSTS, first)
+    status = chat("status", "local")
+    assert status.returncode == 0, status.stdout[-4000:] + status.stderr[-2000:]
+    for name in APP_HOSTS:
+        assert f"{name}: live {first} (v2, {sha_of(web1, 'v2')[:7]})" in status.stdout, status.stdout[-4000:]
+    assert "Nobody holds the deploy lock." in status.stdout, status.stdout[-4000:]
 
     # Rolling back past a migration stays a terminal's decision: from chat it is refused.
     refused = chat("rollback", "local", serving)
