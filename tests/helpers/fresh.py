@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -64,4 +65,15 @@ def check_run(host: str, playbook: Path, workdir: Path, extra_vars: dict) -> sub
     (workdir / "fresh-vars.yml").write_text(yaml.safe_dump(extra_vars))
     return ansible_playbook(
         "-i", "fresh-inventory.yml", "-e", "@fresh-vars.yml", "--check", "--diff", str(playbook), cwd=workdir
+    )
+
+
+def assert_check_would_change(run: subprocess.CompletedProcess[str], host: str, at_least: int) -> None:
+    """A --check run on a new host succeeded and reported at least ``at_least`` changes there."""
+    assert run.returncode == 0, run.stdout[-4000:]
+    recap = re.search(rf"{re.escape(host)}\s*: ok=\d+\s+changed=(\d+)", run.stdout)
+    assert recap, f"no recap line for {host}:\n{run.stdout[-3000:]}"
+    changed = int(recap.group(1))
+    assert changed >= at_least, (
+        f"a new host should need {at_least} changes or more, not {changed}:\n{run.stdout[-3000:]}"
     )

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import testinfra
 
-from tests.helpers.fresh import check_run, fresh_host
+from tests.helpers.fresh import assert_check_would_change, check_run, fresh_host
 from tests.helpers.instances import address_of, ephemeral_dir, ssh
 from tests.helpers.playbooks import run_role_over_ssh
 
@@ -188,10 +188,7 @@ def test_check_on_a_new_host_reports_the_changes_and_makes_none(new_server, tmp_
     run = check_run(
         new_server, scenario / "converge.yml", tmp_path, {"molecule_ephemeral_directory": str(ephemeral_dir())}
     )
-    assert run.returncode == 0, run.stdout[-4000:]
-    recap = re.search(rf"{re.escape(new_server)}\s*: ok=\d+\s+changed=(\d+)", run.stdout)
-    assert recap, run.stdout[-3000:]
-    assert int(recap.group(1)) > 5, f"a new host should need changes:\n{run.stdout[-3000:]}"
+    assert_check_would_change(run, new_server, at_least=6)
     untouched = testinfra.get_host(f"docker://{new_server}")
     assert not untouched.user("alice").exists, "check mode created the account alice"
     assert not untouched.file("/etc/sudoers.d/10-deenify-admin").exists, "check mode wrote a sudoers file"

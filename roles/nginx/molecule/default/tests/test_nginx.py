@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import testinfra
 
-from tests.helpers.fresh import check_run, fresh_host
+from tests.helpers.fresh import assert_check_would_change, check_run, fresh_host
 from tests.helpers.instances import address_of
 from tests.helpers.nginx import apply_roles, port_is_closed, request, scenario_vars
 
@@ -238,10 +238,7 @@ def test_check_on_a_new_host_reports_the_changes_and_makes_none(tmp_path):
     name = f"{os.environ['DEENIFY_TEST_NETWORK']}-fresh"
     with fresh_host(name, tmp_path / "fresh") as fresh:
         run = check_run(fresh, SCENARIO / "converge.yml", tmp_path, {})
-        assert run.returncode == 0, run.stdout[-4000:]
-        recap = re.search(rf"{re.escape(fresh)}\s*: ok=\d+\s+changed=(\d+)", run.stdout)
-        assert recap, run.stdout[-3000:]
-        assert int(recap.group(1)) > 5, f"a new host should need changes:\n{run.stdout[-3000:]}"
+        assert_check_would_change(run, fresh, at_least=6)
         untouched = testinfra.get_host(f"docker://{fresh}")
         assert not untouched.package("nginx").is_installed, "check mode installed nginx"
         assert not untouched.user("deenify").exists, "check mode created the pool's account"

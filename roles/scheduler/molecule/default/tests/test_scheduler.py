@@ -11,7 +11,6 @@ line back, as converge left it, for the check-mode test that follows.
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from datetime import datetime
@@ -23,7 +22,7 @@ import yaml
 
 from tests.helpers.app_host import ROOT_DIR, live, wait_for
 from tests.helpers.deploys import scenario_dir
-from tests.helpers.fresh import fresh_host
+from tests.helpers.fresh import assert_check_would_change, fresh_host
 from tests.helpers.playbooks import ansible_playbook
 
 LOG = f"{ROOT_DIR}/shared/storage/logs/scheduler.log"
@@ -185,10 +184,7 @@ def test_check_on_a_new_host_reports_the_changes_and_makes_none(tmp_path):
             "  roles: [queue_workers, scheduler]\n"
         )
         run = ansible_playbook("-i", "inventory.yml", "--check", "--diff", "play.yml", cwd=tmp_path)
-        assert run.returncode == 0, run.stdout[-4000:]
-        recap = re.search(rf"{re.escape(fresh)}\s*: ok=\d+\s+changed=(\d+)", run.stdout)
-        assert recap, run.stdout[-3000:]
-        assert int(recap.group(1)) >= 4, f"a new host should need changes:\n{run.stdout[-3000:]}"
+        assert_check_would_change(run, fresh, at_least=4)
         for words in ("Check mode on a host without supervisor", "Check mode on a host without cron"):
             assert words in " ".join(run.stdout.split()), run.stdout[-3000:]
         untouched = testinfra.get_host(f"docker://{fresh}")
