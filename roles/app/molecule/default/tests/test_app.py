@@ -562,7 +562,7 @@ def test_the_chat_bot_deploys_and_rolls_back_from_its_command_line(hosts, invent
     assert live_everywhere(hosts) == dict.fromkeys(APP_HOSTS, first)
     records = [json.loads(line) for line in (tmp_path / "bot" / "audit.jsonl").read_text().splitlines()]
     assert [(r["command"], r["result"]) for r in records if r["event"] == "finished"] == [
-        ("deploy", "successful"), ("rollback", "successful"), ("rollback", "failed"),
+        ("deploy", "successful"), ("rollback", "successful"), ("status", "successful"), ("rollback", "failed"),
     ]  # fmt: skip
 
     # As converge left it, for the tests after this one.
