@@ -12,7 +12,7 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 PYTHON ?= python3
 # Scenarios running at once; two cores fit two.
-JOBS ?= 2
+JOBS ?= 3
 DISTROS ?= debian13 debian12
 
 .PHONY: help up down test lint unit molecule host venv images

@@ -39,6 +39,7 @@ def fresh_host(name: str, workdir: Path) -> Iterator[str]:
                         "systemd_containers_networks": [{"name": os.environ["DEENIFY_TEST_NETWORK"]}],
                         "systemd_containers_labels": {"owner": "deenify-ops-tests"},
                         "systemd_containers_apt_proxy": os.environ.get("DEENIFY_APT_PROXY", ""),
+                        "systemd_containers_cpu_shares": int(os.environ.get("DEENIFY_CPU_SHARES") or 1024),
                     },
                 }
             ],
