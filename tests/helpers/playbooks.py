@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 import textwrap
+from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
@@ -120,3 +122,108 @@ def run_role_against_nothing(workdir: Path, role: str, role_vars: dict) -> subpr
         f"- name: Apply {role}\n  hosts: all\n  gather_facts: false\n  vars_files: [vars.yml]\n  roles: [{role}]\n"
     )
     return ansible_playbook("-i", "inventory.yml", "play.yml", cwd=workdir, timeout=120)
+
+
+@dataclass(frozen=True)
+class HostOutcome:
+    """What one host of a batched run went through: every task that ran on it, in order."""
+
+    host: str
+    failed: bool
+    unreachable: bool
+    text: str
+
+    @property
+    def refused(self) -> bool:
+        """A task failed on the controller: the run stopped before it tried the host."""
+        return self.failed and not self.unreachable
+
+    def __str__(self) -> str:
+        return f"{self.host}:\n{self.text[-3000:]}"
+
+
+def _messages(result: dict) -> list[str]:
+    """A task result's messages, those of its loop items included."""
+    found = [str(result["msg"])] if result.get("msg") else []
+    for item in result.get("results") or []:
+        if isinstance(item, dict) and item.get("msg"):
+            found.append(str(item["msg"]))
+    return found
+
+
+class BatchedRuns:
+    """``run_cases_against_nothing``'s answer: the outcome of each case, looked up by its variables."""
+
+    def __init__(self, hosts: dict[str, dict], outcomes: dict[str, HostOutcome], raw: str) -> None:
+        self._hosts = {json.dumps(values, sort_keys=True): host for host, values in hosts.items()}
+        self._outcomes = outcomes
+        self.raw = raw
+
+    def __call__(self, role_vars: dict) -> HostOutcome:
+        host = self._hosts[json.dumps(role_vars, sort_keys=True)]
+        if host not in self._outcomes:
+            raise AssertionError(f"{host} ran no task at all:\n{self.raw[-3000:]}")
+        return self._outcomes[host]
+
+
+def run_cases_against_nothing(workdir: Path, role: str, cases: list[dict]) -> BatchedRuns:
+    """Apply ``role`` once to one unreachable host per case, each with its own variables.
+
+    The same check as ``run_role_against_nothing``, in one ansible-playbook run for a
+    whole table of bad inputs: every case is a host (loopback, a closed port) whose host
+    variables are the case's, so each fails, or reaches UNREACHABLE, on its own. The
+    answer gives, per case, the tasks that ran on its host and their messages, read from
+    Ansible's JSON output rather than from lines meant for a terminal.
+    """
+    hosts = {f"case{number}": values for number, values in enumerate(cases)}
+    if len({json.dumps(values, sort_keys=True) for values in cases}) != len(cases):
+        raise ValueError("two cases have the same variables: their outcomes could not be told apart")
+    closed = {
+        "ansible_host": "127.0.0.1",
+        "ansible_port": 1,
+        "ansible_user": "nobody",
+        "ansible_ssh_common_args": "-o StrictHostKeyChecking=no -o ConnectTimeout=3",
+    }
+    inventory = {"all": {"hosts": {host: closed | values for host, values in hosts.items()}}}
+    workdir.mkdir(parents=True, exist_ok=True)
+    (workdir / "inventory.yml").write_text(yaml.safe_dump(inventory))
+    (workdir / "play.yml").write_text(f"- name: Apply {role}\n  hosts: all\n  gather_facts: false\n  roles: [{role}]\n")
+    run = ansible_playbook(
+        "-i",
+        "inventory.yml",
+        "play.yml",
+        cwd=workdir,
+        timeout=300,
+        # The JSON report alone on stdout: the callback named in callbacks_enabled replaces
+        # ansible.cfg's profile_tasks, whose timings would land in the middle of it.
+        extra_env={"ANSIBLE_STDOUT_CALLBACK": "ansible.posix.json", "ANSIBLE_CALLBACKS_ENABLED": "ansible.posix.json"},
+    )
+    try:
+        report = json.loads(run.stdout)
+    except json.JSONDecodeError as error:
+        raise AssertionError(
+            f"ansible-playbook printed no JSON report ({error}):\n{run.stdout[-3000:]}\n{run.stderr[-3000:]}"
+        ) from error
+    lines: dict[str, list[str]] = {}
+    failed: set[str] = set()
+    unreachable: set[str] = set()
+    for play in report["plays"]:
+        for task in play["tasks"]:
+            for host, result in task["hosts"].items():
+                if result.get("unreachable"):
+                    state = "UNREACHABLE"
+                    unreachable.add(host)
+                elif result.get("failed"):
+                    state = "FAILED"
+                    failed.add(host)
+                elif result.get("skipped"):
+                    state = "skipped"
+                else:
+                    state = "ok"
+                lines.setdefault(host, []).append(
+                    " ".join([f"TASK [{task['task']['name']}] {state}:", *_messages(result)])
+                )
+    outcomes = {
+        host: HostOutcome(host, host in failed, host in unreachable, "\n".join(found)) for host, found in lines.items()
+    }
+    return BatchedRuns(hosts, outcomes, run.stdout + run.stderr)

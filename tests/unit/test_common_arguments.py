@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.helpers.keys import make_key, truncate
-from tests.helpers.playbooks import run_role_against_nothing
+from tests.helpers.playbooks import BatchedRuns, run_cases_against_nothing, run_role_against_nothing
 
 GOOD_KEY = make_key("ssh-ed25519")
 TRUNCATED_KEY = truncate(GOOD_KEY)
@@ -33,44 +33,48 @@ def test_good_input_passes_validation_and_only_then_tries_the_host(tmp_path):
     assert "Install the base packages" in run.stdout, run.stdout[-3000:]
 
 
-@pytest.mark.parametrize(
-    ("overrides", "expected"),
-    [
-        pytest.param(
-            {"common_timezone": "Asia/Dacca-typo"}, "common_timezone: 'Asia/Dacca-typo' is not", id="timezone"
-        ),
-        pytest.param(
-            {"common_admin_users": [{"name": "rahim", "ssh_keys": []}]},
-            "common_admin_users[0] (rahim): ['has no SSH key",
-            id="admin-without-key",
-        ),
-        pytest.param(
-            {"common_admin_users": [{"name": "rahim"}]},
-            "missing required arguments: ssh_keys found in common_admin_users",
-            id="admin-key-list-missing",
-        ),
-        pytest.param(
-            {"common_deploy_user": {"name": "deploy", "ssh_keys": [TRUNCATED_KEY]}},
-            "common_deploy_user (deploy): ['key 1 has a body that is not valid base64",
-            id="deploy-truncated-key",
-        ),
-        pytest.param(
-            {"common_journald_storage": "disk"},
-            "value of common_journald_storage must be one of: persistent, volatile, auto, got: disk",
-            id="choice",
-        ),
-        pytest.param(
-            {"common_admin_users": [{"name": "rahim", "ssh_keys": [GOOD_KEY], "state": "gone"}]},
-            "value of state must be one of: present, absent, got: gone found in common_admin_users",
-            id="nested-choice",
-        ),
-        pytest.param({"common_sshd_port": 70000}, "common_sshd_port: 70000 is not a TCP port", id="port"),
-        pytest.param({"common_journald_max_use": "lots"}, "common_journald_max_use must be a size", id="size"),
-        pytest.param({"common_sshd_port": "twenty-two"}, "common_sshd_port", id="port-type"),
-    ],
-)
-def test_bad_input_fails_before_the_host_naming_the_variable(tmp_path, overrides, expected):
-    run = run_role(tmp_path, overrides)
-    assert run.returncode != 0
-    assert "UNREACHABLE" not in run.stdout, f"validation let it through:\n{run.stdout[-3000:]}"
-    assert expected in " ".join(run.stdout.split()), run.stdout[-3000:]
+BAD_INPUT = [
+    pytest.param({"common_timezone": "Asia/Dacca-typo"}, "common_timezone: 'Asia/Dacca-typo' is not", id="timezone"),
+    pytest.param(
+        {"common_admin_users": [{"name": "rahim", "ssh_keys": []}]},
+        "common_admin_users[0] (rahim): ['has no SSH key",
+        id="admin-without-key",
+    ),
+    pytest.param(
+        {"common_admin_users": [{"name": "rahim"}]},
+        "missing required arguments: ssh_keys found in common_admin_users",
+        id="admin-key-list-missing",
+    ),
+    pytest.param(
+        {"common_deploy_user": {"name": "deploy", "ssh_keys": [TRUNCATED_KEY]}},
+        "common_deploy_user (deploy): ['key 1 has a body that is not valid base64",
+        id="deploy-truncated-key",
+    ),
+    pytest.param(
+        {"common_journald_storage": "disk"},
+        "value of common_journald_storage must be one of: persistent, volatile, auto, got: disk",
+        id="choice",
+    ),
+    pytest.param(
+        {"common_admin_users": [{"name": "rahim", "ssh_keys": [GOOD_KEY], "state": "gone"}]},
+        "value of state must be one of: present, absent, got: gone found in common_admin_users",
+        id="nested-choice",
+    ),
+    pytest.param({"common_sshd_port": 70000}, "common_sshd_port: 70000 is not a TCP port", id="port"),
+    pytest.param({"common_journald_max_use": "lots"}, "common_journald_max_use must be a size", id="size"),
+    pytest.param({"common_sshd_port": "twenty-two"}, "common_sshd_port", id="port-type"),
+]
+
+
+@pytest.fixture(scope="module")
+def bad_input_runs(tmp_path_factory) -> BatchedRuns:
+    # One ansible-playbook run for the whole table: each case is a host of its own.
+    cases = [GOOD | case.values[0] for case in BAD_INPUT]
+    return run_cases_against_nothing(tmp_path_factory.mktemp("bad-input"), "common", cases)
+
+
+@pytest.mark.parametrize(("overrides", "expected"), BAD_INPUT)
+def test_bad_input_fails_before_the_host_naming_the_variable(bad_input_runs, overrides, expected):
+    outcome = bad_input_runs(GOOD | overrides)
+    assert outcome.refused, f"validation let it through:\n{outcome}"
+    assert expected in " ".join(outcome.text.split()), str(outcome)

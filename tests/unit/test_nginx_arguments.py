@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers.playbooks import run_role_against_nothing
+from tests.helpers.playbooks import BatchedRuns, run_cases_against_nothing, run_role_against_nothing
 
 SITE = {"name": "deenify", "server_names": ["deenify.org", "www.deenify.org"]}
 
@@ -32,60 +32,64 @@ def test_good_input_passes_validation_and_only_then_tries_the_host(tmp_path):
     assert "Gather the distribution and network facts" in run.stdout, run.stdout[-3000:]
 
 
-@pytest.mark.parametrize(
-    ("overrides", "expected"),
-    [
-        pytest.param(
-            {"nginx_client_max_body_size": "big"}, "nginx_client_max_body_size: 'big' is not a size", id="body-size"
-        ),
-        pytest.param(
-            site(client_max_body_size="10 parsecs"),
-            "nginx_sites[0].client_max_body_size: '10 parsecs' is not a size",
-            id="site-body-size",
-        ),
-        pytest.param(
-            site(server_names=[]),
-            "must list at least one host name without spaces, quotes or ; { } (got [])",
-            id="no-server-names",
-        ),
-        pytest.param(
-            {"nginx_sites": [{"name": "deenify"}]},
-            "missing required arguments: server_names found in nginx_sites",
-            id="server-names-missing",
-        ),
-        pytest.param(
-            site(server_names=["deenify.org; return 200"]),
-            "(got ['deenify.org; return 200'])",
-            id="server-name-injection",
-        ),
-        pytest.param(site(name="Deenify"), "nginx_sites[0] (Deenify): the name must be lower case", id="site-name"),
-        pytest.param(
-            {"nginx_sites": [SITE, SITE]}, "nginx_sites: each name once (got ['deenify', 'deenify'])", id="duplicate"
-        ),
-        pytest.param({"nginx_rate_limit": "10/min"}, "nginx_rate_limit: '10/min' must be requests", id="rate"),
-        pytest.param(
-            {"nginx_rate_limited_paths": ["login"]}, "refused: ['login']", id="rate-limited-path-not-absolute"
-        ),
-        pytest.param({"nginx_status_port": 80}, "nginx_status_port: 80 must be a TCP port", id="status-port"),
-        pytest.param(
-            {"nginx_permissions_policy": 'camera=() " always; add_header X 1'},
-            "may not hold double quotes",
-            id="header-quote",
-        ),
-        pytest.param(
-            {"nginx_frame_options": "ALLOWALL"},
-            "value of nginx_frame_options must be one of: DENY, SAMEORIGIN, got: ALLOWALL",
-            id="frame-options",
-        ),
-        pytest.param(
-            site(tls={"certificate": "/a.pem"}),
-            "missing required arguments: certificate_key found in nginx_sites -> tls",
-            id="tls-without-key",
-        ),
-    ],
-)
-def test_bad_input_fails_before_the_host_naming_the_variable(tmp_path, overrides, expected):
-    run = run_role(tmp_path, overrides)
-    assert run.returncode != 0
-    assert "UNREACHABLE" not in run.stdout, f"validation let it through:\n{run.stdout[-3000:]}"
-    assert expected in " ".join(run.stdout.split()), run.stdout[-3000:]
+BAD_INPUT = [
+    pytest.param(
+        {"nginx_client_max_body_size": "big"}, "nginx_client_max_body_size: 'big' is not a size", id="body-size"
+    ),
+    pytest.param(
+        site(client_max_body_size="10 parsecs"),
+        "nginx_sites[0].client_max_body_size: '10 parsecs' is not a size",
+        id="site-body-size",
+    ),
+    pytest.param(
+        site(server_names=[]),
+        "must list at least one host name without spaces, quotes or ; { } (got [])",
+        id="no-server-names",
+    ),
+    pytest.param(
+        {"nginx_sites": [{"name": "deenify"}]},
+        "missing required arguments: server_names found in nginx_sites",
+        id="server-names-missing",
+    ),
+    pytest.param(
+        site(server_names=["deenify.org; return 200"]),
+        "(got ['deenify.org; return 200'])",
+        id="server-name-injection",
+    ),
+    pytest.param(site(name="Deenify"), "nginx_sites[0] (Deenify): the name must be lower case", id="site-name"),
+    pytest.param(
+        {"nginx_sites": [SITE, SITE]}, "nginx_sites: each name once (got ['deenify', 'deenify'])", id="duplicate"
+    ),
+    pytest.param({"nginx_rate_limit": "10/min"}, "nginx_rate_limit: '10/min' must be requests", id="rate"),
+    pytest.param({"nginx_rate_limited_paths": ["login"]}, "refused: ['login']", id="rate-limited-path-not-absolute"),
+    pytest.param({"nginx_status_port": 80}, "nginx_status_port: 80 must be a TCP port", id="status-port"),
+    pytest.param(
+        {"nginx_permissions_policy": 'camera=() " always; add_header X 1'},
+        "may not hold double quotes",
+        id="header-quote",
+    ),
+    pytest.param(
+        {"nginx_frame_options": "ALLOWALL"},
+        "value of nginx_frame_options must be one of: DENY, SAMEORIGIN, got: ALLOWALL",
+        id="frame-options",
+    ),
+    pytest.param(
+        site(tls={"certificate": "/a.pem"}),
+        "missing required arguments: certificate_key found in nginx_sites -> tls",
+        id="tls-without-key",
+    ),
+]
+
+
+@pytest.fixture(scope="module")
+def bad_input_runs(tmp_path_factory) -> BatchedRuns:
+    # One ansible-playbook run for the whole table: each case is a host of its own.
+    cases = [{"nginx_sites": [SITE]} | case.values[0] for case in BAD_INPUT]
+    return run_cases_against_nothing(tmp_path_factory.mktemp("bad-input"), "nginx", cases)
+
+
+@pytest.mark.parametrize(("overrides", "expected"), BAD_INPUT)
+def test_bad_input_fails_before_the_host_naming_the_variable(bad_input_runs, overrides, expected):
+    outcome = bad_input_runs({"nginx_sites": [SITE]} | overrides)
+    assert outcome.refused, f"validation let it through:\n{outcome}"
+    assert expected in " ".join(outcome.text.split()), str(outcome)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.helpers.playbooks import run_role_against_nothing
+from tests.helpers.playbooks import BatchedRuns, run_cases_against_nothing, run_role_against_nothing
 
 
 def test_good_input_passes_validation_and_only_then_tries_the_host(tmp_path):
@@ -15,31 +15,37 @@ def test_good_input_passes_validation_and_only_then_tries_the_host(tmp_path):
     assert "UNREACHABLE" in run.stdout, run.stdout[-3000:]
 
 
-@pytest.mark.parametrize(
-    ("role_vars", "expected"),
-    [
-        pytest.param(
-            {"nodejs_min_major_version": 0}, "nodejs_min_major_version: 0 is not a Node.js major version", id="zero"
-        ),
-        pytest.param({"nodejs_min_major_version": "twenty"}, "nodejs_min_major_version", id="not-a-number"),
-        pytest.param(
-            {"nodejs_upstream_repository_enabled": True},
-            "nodejs_upstream_repository_enabled is true, so nodejs_upstream_repository_uri must be an https address",
-            id="upstream-without-address",
-        ),
-        pytest.param(
-            {
-                "nodejs_upstream_repository_enabled": True,
-                "nodejs_upstream_repository_uri": "http://mirror.invalid/node",
-                "nodejs_upstream_repository_key": "-----BEGIN PGP PUBLIC KEY BLOCK-----",
-            },
-            "must be an https address (got 'http://mirror.invalid/node')",
-            id="upstream-over-plain-http",
-        ),
-    ],
-)
-def test_bad_input_fails_before_the_host_naming_the_variable(tmp_path, role_vars, expected):
-    run = run_role_against_nothing(tmp_path, "nodejs", role_vars)
-    assert run.returncode != 0
-    assert "UNREACHABLE" not in run.stdout, f"validation let it through:\n{run.stdout[-3000:]}"
-    assert expected in " ".join(run.stdout.split()), run.stdout[-3000:]
+BAD_INPUT = [
+    pytest.param(
+        {"nodejs_min_major_version": 0}, "nodejs_min_major_version: 0 is not a Node.js major version", id="zero"
+    ),
+    pytest.param({"nodejs_min_major_version": "twenty"}, "nodejs_min_major_version", id="not-a-number"),
+    pytest.param(
+        {"nodejs_upstream_repository_enabled": True},
+        "nodejs_upstream_repository_enabled is true, so nodejs_upstream_repository_uri must be an https address",
+        id="upstream-without-address",
+    ),
+    pytest.param(
+        {
+            "nodejs_upstream_repository_enabled": True,
+            "nodejs_upstream_repository_uri": "http://mirror.invalid/node",
+            "nodejs_upstream_repository_key": "-----BEGIN PGP PUBLIC KEY BLOCK-----",
+        },
+        "must be an https address (got 'http://mirror.invalid/node')",
+        id="upstream-over-plain-http",
+    ),
+]
+
+
+@pytest.fixture(scope="module")
+def bad_input_runs(tmp_path_factory) -> BatchedRuns:
+    # One ansible-playbook run for the whole table: each case is a host of its own.
+    cases = [case.values[0] for case in BAD_INPUT]
+    return run_cases_against_nothing(tmp_path_factory.mktemp("bad-input"), "nodejs", cases)
+
+
+@pytest.mark.parametrize(("role_vars", "expected"), BAD_INPUT)
+def test_bad_input_fails_before_the_host_naming_the_variable(bad_input_runs, role_vars, expected):
+    outcome = bad_input_runs(role_vars)
+    assert outcome.refused, f"validation let it through:\n{outcome}"
+    assert expected in " ".join(outcome.text.split()), str(outcome)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers.playbooks import run_role_against_nothing
+from tests.helpers.playbooks import BatchedRuns, run_cases_against_nothing, run_role_against_nothing
 
 SITE = {"name": "deenify", "domains": ["donate.deenify.org", "www.donate.deenify.org"]}
 GOOD = {"tls_sites": [SITE], "tls_email": "ops@deenify.org"}
@@ -57,85 +57,89 @@ def test_a_host_without_tls_sites_is_left_alone_and_needs_no_email(tmp_path):
     assert "UNREACHABLE" not in run.stdout, run.stdout[-3000:]
 
 
-@pytest.mark.parametrize(
-    ("role_vars", "expected"),
-    [
-        pytest.param(
-            GOOD | {"tls_acme_directory": "http://acme-v02.api.letsencrypt.org/directory"},
-            "tls_acme_directory: 'http://acme-v02.api.letsencrypt.org/directory' must be an https:// URL",
-            id="directory-over-http",
-        ),
-        pytest.param(
-            GOOD | {"tls_acme_directory": "acme-v02.api.letsencrypt.org/directory"},
-            "must be an https:// URL",
-            id="directory-without-scheme",
-        ),
-        pytest.param(
-            GOOD | {"tls_acme_directory": "https://ca.example/dir ectory"},
-            "must be an https:// URL",
-            id="directory-with-a-space",
-        ),
-        pytest.param(
-            GOOD | {"tls_mode": "letsencrypt"},
-            "value of tls_mode must be one of: acme, selfsigned, got: letsencrypt",
-            id="unknown-mode",
-        ),
-        pytest.param(
-            {"tls_sites": [SITE]}, "tls_email: '' is not an e-mail address; acme mode needs one", id="no-email"
-        ),
-        pytest.param(
-            GOOD | {"tls_email": "ops at deenify.org"},
-            "tls_email: 'ops at deenify.org' is not an e-mail address",
-            id="bad-email",
-        ),
-        pytest.param(
-            site(domains=["*.deenify.org"]),
-            "without wildcards, which HTTP-01 cannot prove; refused: ['*.deenify.org']",
-            id="wildcard-domain",
-        ),
-        pytest.param(site(domains=["Donate.Deenify.org"]), "refused: ['Donate.Deenify.org']", id="upper-case-domain"),
-        pytest.param(
-            site(domains=["donate.deenify.org; return 200"]),
-            "refused: ['donate.deenify.org; return 200']",
-            id="domain-injection",
-        ),
-        pytest.param(site(domains=["-deenify.org"]), "refused: ['-deenify.org']", id="domain-leading-hyphen"),
-        pytest.param(site(domains=[]), "domains must list 1 to 100", id="no-domains"),
-        pytest.param(
-            {"tls_sites": [{"name": "deenify"}], "tls_email": "ops@deenify.org"},
-            "missing required arguments: domains found in tls_sites",
-            id="domains-missing",
-        ),
-        pytest.param(site(name="Deenify"), "tls_sites[0] (Deenify): the name must be lower case", id="site-name"),
-        pytest.param(
-            GOOD | {"tls_sites": [SITE, SITE | {"domains": ["deenify.org"]}]},
-            "tls_sites: each name once (got ['deenify', 'deenify'])",
-            id="duplicate-site",
-        ),
-        pytest.param(
-            GOOD | {"tls_sites": [SITE, {"name": "other", "domains": ["www.donate.deenify.org"]}]},
-            "listed more than once: ['www.donate.deenify.org']",
-            id="domain-in-two-sites",
-        ),
-        pytest.param(
-            GOOD | {"tls_certificate_dir": "/etc/letsencrypt/deenify"},
-            "tls_certificate_dir ('/etc/letsencrypt/deenify', outside /etc/letsencrypt",
-            id="stable-dir-inside-letsencrypt",
-        ),
-        pytest.param(
-            GOOD | {"tls_acme_webroot": "var/lib/deenify-acme"},
-            "tls_acme_webroot ('var/lib/deenify-acme')",
-            id="webroot-not-absolute",
-        ),
-        pytest.param(
-            GOOD | {"tls_metrics_file": "/var/lib/prometheus/node-exporter/deenify_tls.txt"},
-            "a .prom file, as node_exporter reads only those",
-            id="metrics-not-prom",
-        ),
-    ],
-)
-def test_bad_input_fails_before_the_host_naming_the_variable(tmp_path, role_vars, expected):
-    run = run_role(tmp_path, role_vars)
-    assert run.returncode != 0
-    assert "UNREACHABLE" not in run.stdout, f"validation let it through:\n{run.stdout[-3000:]}"
-    assert expected in " ".join(run.stdout.split()), run.stdout[-3000:]
+BAD_INPUT = [
+    pytest.param(
+        GOOD | {"tls_acme_directory": "http://acme-v02.api.letsencrypt.org/directory"},
+        "tls_acme_directory: 'http://acme-v02.api.letsencrypt.org/directory' must be an https:// URL",
+        id="directory-over-http",
+    ),
+    pytest.param(
+        GOOD | {"tls_acme_directory": "acme-v02.api.letsencrypt.org/directory"},
+        "must be an https:// URL",
+        id="directory-without-scheme",
+    ),
+    pytest.param(
+        GOOD | {"tls_acme_directory": "https://ca.example/dir ectory"},
+        "must be an https:// URL",
+        id="directory-with-a-space",
+    ),
+    pytest.param(
+        GOOD | {"tls_mode": "letsencrypt"},
+        "value of tls_mode must be one of: acme, selfsigned, got: letsencrypt",
+        id="unknown-mode",
+    ),
+    pytest.param({"tls_sites": [SITE]}, "tls_email: '' is not an e-mail address; acme mode needs one", id="no-email"),
+    pytest.param(
+        GOOD | {"tls_email": "ops at deenify.org"},
+        "tls_email: 'ops at deenify.org' is not an e-mail address",
+        id="bad-email",
+    ),
+    pytest.param(
+        site(domains=["*.deenify.org"]),
+        "without wildcards, which HTTP-01 cannot prove; refused: ['*.deenify.org']",
+        id="wildcard-domain",
+    ),
+    pytest.param(site(domains=["Donate.Deenify.org"]), "refused: ['Donate.Deenify.org']", id="upper-case-domain"),
+    pytest.param(
+        site(domains=["donate.deenify.org; return 200"]),
+        "refused: ['donate.deenify.org; return 200']",
+        id="domain-injection",
+    ),
+    pytest.param(site(domains=["-deenify.org"]), "refused: ['-deenify.org']", id="domain-leading-hyphen"),
+    pytest.param(site(domains=[]), "domains must list 1 to 100", id="no-domains"),
+    pytest.param(
+        {"tls_sites": [{"name": "deenify"}], "tls_email": "ops@deenify.org"},
+        "missing required arguments: domains found in tls_sites",
+        id="domains-missing",
+    ),
+    pytest.param(site(name="Deenify"), "tls_sites[0] (Deenify): the name must be lower case", id="site-name"),
+    pytest.param(
+        GOOD | {"tls_sites": [SITE, SITE | {"domains": ["deenify.org"]}]},
+        "tls_sites: each name once (got ['deenify', 'deenify'])",
+        id="duplicate-site",
+    ),
+    pytest.param(
+        GOOD | {"tls_sites": [SITE, {"name": "other", "domains": ["www.donate.deenify.org"]}]},
+        "listed more than once: ['www.donate.deenify.org']",
+        id="domain-in-two-sites",
+    ),
+    pytest.param(
+        GOOD | {"tls_certificate_dir": "/etc/letsencrypt/deenify"},
+        "tls_certificate_dir ('/etc/letsencrypt/deenify', outside /etc/letsencrypt",
+        id="stable-dir-inside-letsencrypt",
+    ),
+    pytest.param(
+        GOOD | {"tls_acme_webroot": "var/lib/deenify-acme"},
+        "tls_acme_webroot ('var/lib/deenify-acme')",
+        id="webroot-not-absolute",
+    ),
+    pytest.param(
+        GOOD | {"tls_metrics_file": "/var/lib/prometheus/node-exporter/deenify_tls.txt"},
+        "a .prom file, as node_exporter reads only those",
+        id="metrics-not-prom",
+    ),
+]
+
+
+@pytest.fixture(scope="module")
+def bad_input_runs(tmp_path_factory) -> BatchedRuns:
+    # One ansible-playbook run for the whole table: each case is a host of its own.
+    cases = [case.values[0] for case in BAD_INPUT]
+    return run_cases_against_nothing(tmp_path_factory.mktemp("bad-input"), "tls", cases)
+
+
+@pytest.mark.parametrize(("role_vars", "expected"), BAD_INPUT)
+def test_bad_input_fails_before_the_host_naming_the_variable(bad_input_runs, role_vars, expected):
+    outcome = bad_input_runs(role_vars)
+    assert outcome.refused, f"validation let it through:\n{outcome}"
+    assert expected in " ".join(outcome.text.split()), str(outcome)
