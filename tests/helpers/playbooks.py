@@ -141,6 +141,11 @@ class HostOutcome:
     def __str__(self) -> str:
         return f"{self.host}:\n{self.text[-3000:]}"
 
+    def assert_refused_naming(self, expected: str) -> None:
+        """The role's validation stopped this case, with ``expected`` in its message."""
+        assert self.refused, f"validation let it through:\n{self}"
+        assert expected in " ".join(self.text.split()), str(self)
+
 
 def _messages(result: dict) -> list[str]:
     """A task result's messages, those of its loop items included."""
@@ -154,29 +159,33 @@ def _messages(result: dict) -> list[str]:
 class BatchedRuns:
     """``run_cases_against_nothing``'s answer: the outcome of each case, looked up by its variables."""
 
-    def __init__(self, hosts: dict[str, dict], outcomes: dict[str, HostOutcome], raw: str) -> None:
+    def __init__(self, hosts: dict[str, dict], outcomes: dict[str, HostOutcome], raw: str, base: dict) -> None:
         self._hosts = {json.dumps(values, sort_keys=True): host for host, values in hosts.items()}
         self._outcomes = outcomes
+        self._base = base
         self.raw = raw
 
-    def __call__(self, role_vars: dict) -> HostOutcome:
-        host = self._hosts[json.dumps(role_vars, sort_keys=True)]
+    def __call__(self, overrides: dict) -> HostOutcome:
+        """The outcome of the case whose variables are ``overrides`` (over the base)."""
+        host = self._hosts[json.dumps(self._base | overrides, sort_keys=True)]
         if host not in self._outcomes:
             raise AssertionError(f"{host} ran no task at all:\n{self.raw[-3000:]}")
         return self._outcomes[host]
 
 
-def run_cases_against_nothing(workdir: Path, role: str, cases: list[dict]) -> BatchedRuns:
+def run_cases_against_nothing(workdir: Path, role: str, cases: list[dict], base: dict | None = None) -> BatchedRuns:
     """Apply ``role`` once to one unreachable host per case, each with its own variables.
 
     The same check as ``run_role_against_nothing``, in one ansible-playbook run for a
     whole table of bad inputs: every case is a host (loopback, a closed port) whose host
     variables are the case's, so each fails, or reaches UNREACHABLE, on its own. The
     answer gives, per case, the tasks that ran on its host and their messages, read from
-    Ansible's JSON output rather than from lines meant for a terminal.
+    Ansible's JSON output rather than from lines meant for a terminal. ``base`` holds
+    good values that every case starts from.
     """
-    hosts = {f"case{number}": values for number, values in enumerate(cases)}
-    if len({json.dumps(values, sort_keys=True) for values in cases}) != len(cases):
+    base = base or {}
+    hosts = {f"case{number}": base | values for number, values in enumerate(cases)}
+    if len({json.dumps(values, sort_keys=True) for values in hosts.values()}) != len(cases):
         raise ValueError("two cases have the same variables: their outcomes could not be told apart")
     closed = {
         "ansible_host": "127.0.0.1",
@@ -226,4 +235,4 @@ def run_cases_against_nothing(workdir: Path, role: str, cases: list[dict]) -> Ba
     outcomes = {
         host: HostOutcome(host, host in failed, host in unreachable, "\n".join(found)) for host, found in lines.items()
     }
-    return BatchedRuns(hosts, outcomes, run.stdout + run.stderr)
+    return BatchedRuns(hosts, outcomes, run.stdout + run.stderr, base)
