@@ -129,6 +129,12 @@ def through_lb(lb: str, path: str = "/"):
     return request(lb, path, SITE)
 
 
+def compiled_views(host, release: str) -> set[str]:
+    """The Blade templates compiled into the release's own directory (bootstrap/cache/views)."""
+    path = host.file(f"{ROOT_DIR}/releases/{release}/bootstrap/cache/views")
+    return {name for name in path.listdir() if name.endswith(".php")} if path.is_directory else set()
+
+
 def slow_job_lines(host) -> list[str]:
     log = host.file(f"{STORAGE}/logs/slow-jobs.log")
     return log.content_string.splitlines() if log.exists else []
@@ -189,6 +195,9 @@ def test_v2_is_deployed_under_load_while_a_job_runs_across_the_switch(hosts, lb,
     before = live(web1)
     assert live(cache) == before, "the hosts ran different releases before the deploy"
     known = len(slow_job_lines(cache))
+    # The live release's compiled views, which the new release's view:cache must leave alone.
+    views_before = compiled_views(web1, before)
+    assert views_before, f"{before} has no compiled views of its own"
     with Load(lb, SITE, rate=LOAD_RATE) as load:
         deploy = start_playbook(inventory, "deploy.yml", "--diff", "-vvv", app_ref="v2")
         # The job starts once the new release is being built: the migrations, the health
@@ -212,6 +221,10 @@ def test_v2_is_deployed_under_load_while_a_job_runs_across_the_switch(hosts, lb,
     assert after != before, "still the same release"
     assert live_everywhere(hosts) == dict.fromkeys(APP_HOSTS, after)
     assert state(web1, after)["sha"] == sha_of(web1, "v2"), state(web1, after)
+
+    # Each release compiled its views into its own directory; v1's were never cleared.
+    assert views_before <= compiled_views(web1, before), f"{before}'s compiled views were removed by the deploy"
+    assert compiled_views(web1, after), f"{after} has no compiled views of its own"
 
     # No donor saw an error, and the old release stopped answering when the new one started.
     assert len(load.answers) >= 50, load.summary()
