@@ -96,31 +96,36 @@ def run_role_over_ssh(
     return ansible_playbook(*args, cwd=workdir, operator=True)
 
 
+# A host that cannot be reached: loopback, a closed port. The only connection the runs
+# against it attempt is to 127.0.0.1 port 1.
+CLOSED_PORT = {
+    "ansible_host": "127.0.0.1",
+    "ansible_port": 1,
+    "ansible_user": "nobody",
+    "ansible_ssh_common_args": "-o StrictHostKeyChecking=no -o ConnectTimeout=3",
+}
+
+
+def _write_role_play(workdir: Path, role: str, hosts: dict[str, dict], vars_files: list[str]) -> None:
+    """An inventory of ``hosts`` (each at CLOSED_PORT, with its own variables) and a play applying ``role``."""
+    inventory = {"all": {"hosts": {host: CLOSED_PORT | values for host, values in hosts.items()}}}
+    play = [{"name": f"Apply {role}", "hosts": "all", "gather_facts": False, "roles": [role]}]
+    if vars_files:
+        play[0]["vars_files"] = vars_files
+    workdir.mkdir(parents=True, exist_ok=True)
+    (workdir / "inventory.yml").write_text(yaml.safe_dump(inventory))
+    (workdir / "play.yml").write_text(yaml.safe_dump(play, sort_keys=False))
+
+
 def run_role_against_nothing(workdir: Path, role: str, role_vars: dict) -> subprocess.CompletedProcess[str]:
-    """Apply ``role`` to a host that cannot be reached (loopback, a closed port).
+    """Apply ``role`` to a host that cannot be reached (CLOSED_PORT).
 
     A role checks its inputs on the controller before it touches a host, so a bad value
     fails with its message and a good one gets as far as UNREACHABLE. Nothing is changed
-    anywhere: the only connection attempted is to 127.0.0.1 port 1.
+    anywhere.
     """
-    inventory = {
-        "all": {
-            "hosts": {
-                "closed-port": {
-                    "ansible_host": "127.0.0.1",
-                    "ansible_port": 1,
-                    "ansible_user": "nobody",
-                    "ansible_ssh_common_args": "-o StrictHostKeyChecking=no -o ConnectTimeout=3",
-                }
-            }
-        }
-    }
-    workdir.mkdir(parents=True, exist_ok=True)
-    (workdir / "inventory.yml").write_text(yaml.safe_dump(inventory))
+    _write_role_play(workdir, role, {"closed-port": {}}, ["vars.yml"])
     (workdir / "vars.yml").write_text(yaml.safe_dump(role_vars))
-    (workdir / "play.yml").write_text(
-        f"- name: Apply {role}\n  hosts: all\n  gather_facts: false\n  vars_files: [vars.yml]\n  roles: [{role}]\n"
-    )
     return ansible_playbook("-i", "inventory.yml", "play.yml", cwd=workdir, timeout=120)
 
 
@@ -177,7 +182,7 @@ def run_cases_against_nothing(workdir: Path, role: str, cases: list[dict], base:
     """Apply ``role`` once to one unreachable host per case, each with its own variables.
 
     The same check as ``run_role_against_nothing``, in one ansible-playbook run for a
-    whole table of bad inputs: every case is a host (loopback, a closed port) whose host
+    whole table of bad inputs: every case is a host at CLOSED_PORT whose host
     variables are the case's, so each fails, or reaches UNREACHABLE, on its own. The
     answer gives, per case, the tasks that ran on its host and their messages, read from
     Ansible's JSON output rather than from lines meant for a terminal. ``base`` holds
@@ -187,16 +192,7 @@ def run_cases_against_nothing(workdir: Path, role: str, cases: list[dict], base:
     hosts = {f"case{number}": base | values for number, values in enumerate(cases)}
     if len({json.dumps(values, sort_keys=True) for values in hosts.values()}) != len(cases):
         raise ValueError("two cases have the same variables: their outcomes could not be told apart")
-    closed = {
-        "ansible_host": "127.0.0.1",
-        "ansible_port": 1,
-        "ansible_user": "nobody",
-        "ansible_ssh_common_args": "-o StrictHostKeyChecking=no -o ConnectTimeout=3",
-    }
-    inventory = {"all": {"hosts": {host: closed | values for host, values in hosts.items()}}}
-    workdir.mkdir(parents=True, exist_ok=True)
-    (workdir / "inventory.yml").write_text(yaml.safe_dump(inventory))
-    (workdir / "play.yml").write_text(f"- name: Apply {role}\n  hosts: all\n  gather_facts: false\n  roles: [{role}]\n")
+    _write_role_play(workdir, role, hosts, [])
     run = ansible_playbook(
         "-i",
         "inventory.yml",
